@@ -1,0 +1,97 @@
+# Deploying a machine-learning model as a web service: the course's commands.
+# `make` alone lists them. `make lab` and `make test` set everything up themselves.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.course-installed
+JUPYTER_PORT ?= 8888
+NOTEBOOKS := index.ipynb $(sort $(wildcard [0-9][0-9]_*/[0-9][0-9]_*.ipynb))
+
+# Jupyter's new platform-standard folders; without this jupyter_core warns on every start.
+export JUPYTER_PLATFORM_DIRS := 1
+# pytest loads only the plugins a run asks for (`-p nbval`): autoloading every plugin
+# that Jupyter's dependencies bring along slows its start-up.
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD := 1
+# JupyterLab refuses to run as root unless told; learners are not root, CI containers are.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: help
+help: ## list the commands (this text)
+	@echo "Deploying an ML model as a web service: the course's commands"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Start with 'make lab' (opens the course) or 'make test' (checks everything)."
+
+.PHONY: setup
+setup: $(STAMP) ## create or update .venv from the pinned requirements (nothing when up to date)
+
+# Rebuilt only when the pins or the course package change.
+$(STAMP): requirements.txt pyproject.toml
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(PYTHON) tools/check_python.py && \
+	  echo "Creating the virtual environment in $(VENV) with $$($(PYTHON) --version)" && \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+	@$(BIN)/python tools/check_python.py
+	@echo "Installing the pinned requirements into $(VENV) (the first time takes 1-2 minutes)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+	@echo "$(VENV) is ready."
+
+.PHONY: lab
+lab: setup ## open the course in JupyterLab on index.ipynb (port: JUPYTER_PORT, default 8888)
+	@echo "Starting JupyterLab on port $(JUPYTER_PORT); stop it with Ctrl-C (twice)."
+	$(BIN)/jupyter lab index.ipynb --ServerApp.port=$(JUPYTER_PORT) --ServerApp.port_retries=0 $(ROOT_FLAG) $(LAB_ARGS)
+
+.PHONY: test
+test: setup ## run every check: lint, unit and API tests, every notebook under strict nbval
+	@echo "== ruff: lint the Python code and the notebooks"
+	$(BIN)/ruff check .
+	@echo "== actionlint: lint the GitHub Actions workflow"
+	$(BIN)/actionlint .github/workflows/*.yml
+	@echo "== pytest: repository checks, tests of every chapter's code, and every notebook (strict nbval)"
+	$(BIN)/python -m pytest -p nbval tests $(NOTEBOOKS) \
+	  --nbval --nbval-current-env --nbval-cell-timeout=120 --durations=5
+
+.PHONY: lint
+lint: setup ## only the static checks (ruff, actionlint, notebook hygiene and navigation)
+	$(BIN)/ruff check .
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/python -m pytest -q tests/test_notebooks.py tests/test_navigation.py
+
+.PHONY: data
+data: setup ## regenerate data/transactions.csv (byte for byte the committed one)
+	$(BIN)/python data/generate.py
+
+.PHONY: nav
+nav: setup ## regenerate the navigation bars, index.ipynb's contents and the README's chapter table
+	$(BIN)/python tools/navigation.py
+
+.PHONY: execute
+execute: setup ## re-run every notebook in place, refreshing the committed outputs
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+.PHONY: requirements
+requirements: setup ## recompile requirements*.txt from requirements*.in with pip-tools
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements-app.txt requirements-app.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.txt requirements.in
+
+.PHONY: clean
+clean: ## remove what the commands built (models/, build/, caches); keeps .venv
+	rm -rf build models .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
+
+.PHONY: distclean
+distclean: clean ## also remove the virtual environment
+	rm -rf $(VENV)

@@ -1,0 +1,47 @@
+"""Check that the running Python has the course's pinned packages."""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from pathlib import Path
+
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
+
+
+def pinned(requirements: Path = REQUIREMENTS) -> dict[str, str]:
+    """``{name: version}`` for every ``name==version`` line of a pip-compile file."""
+    pins = {}
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def differences(pins: dict[str, str]) -> list[str]:
+    """One line per pinned package that is missing or at another version."""
+    problems = []
+    for name, version in sorted(pins.items()):
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{name}: not installed (the course pins {version})")
+            continue
+        if installed != version:
+            problems.append(f"{name}: {installed} installed, the course pins {version}")
+    return problems
+
+
+def check_environment(requirements: Path = REQUIREMENTS) -> None:
+    """Print whether this Python and its packages are the ones the course was written for."""
+    ok = sys.version_info >= (3, 11)
+    print("Python 3.11 or newer:", "yes" if ok else f"no, this is {sys.version.split()[0]}")
+    problems = differences(pinned(requirements))
+    if problems:
+        print("These packages differ from requirements.txt (run `make setup` to fix):")
+        for problem in problems:
+            print("  " + problem)
+    else:
+        print("Every pinned package is installed at its pinned version.")

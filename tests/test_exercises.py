@@ -1,0 +1,36 @@
+"""The self-checking exercises' helper (course/exercises.py) tells right from wrong."""
+
+import pytest
+
+import course
+
+
+def test_a_right_answer_is_praised(capsys):
+    course.check("Exercise 1", "POST", lambda a: a == "POST", hint="h")
+    assert capsys.readouterr().out == "Exercise 1: correct. Well done!\n"
+
+
+def test_a_wrong_answer_gets_the_hint(capsys):
+    course.check("Exercise 1", "GET", lambda a: a == "POST", hint="which verb creates?")
+    assert capsys.readouterr().out == "Exercise 1: not quite. Hint: which verb creates?\n"
+
+
+def test_an_unanswered_exercise_says_so(capsys):
+    course.check("Exercise 2", ..., lambda a: True, hint="h")
+    assert "not answered yet" in capsys.readouterr().out
+
+
+def test_a_check_that_raises_counts_as_wrong_without_a_traceback(capsys):
+    course.check("Exercise 3", 42, lambda a: a.strip() == "x", hint="a string, please")
+    assert capsys.readouterr().out == "Exercise 3: not quite. Hint: a string, please\n"
+
+
+@pytest.mark.parametrize(("answer", "verdict"), [(5, True), (4, False), (..., None), ("5", False)])
+def test_is_right(answer, verdict):
+    assert course.is_right(answer, lambda a: a == 5) is verdict
+
+
+def test_check_equal(capsys):
+    course.check_equal("Exercise 4", 0.98, 0.98, hint="h")
+    course.check_equal("Exercise 4", 0.5, 0.98, hint="h")
+    assert capsys.readouterr().out.splitlines() == ["Exercise 4: correct. Well done!", "Exercise 4: not quite. Hint: h"]

@@ -1,0 +1,67 @@
+"""The navigation bars, index.ipynb's contents and the README's chapter table are generated
+from the notebooks' titles by tools/navigation.py; these tests fail when they are stale."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import navigation  # noqa: E402
+
+
+def test_generated_navigation_is_up_to_date():
+    stale = [path.as_posix() for path, text in navigation.render().items()
+             if (ROOT / path).read_text(encoding="utf-8") != text]
+    assert not stale, f"stale navigation in {stale}: run `make nav`"
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A copy of the notebooks and README that a test may change."""
+    for path in [ROOT / "README.md", ROOT / "index.ipynb", *navigation.chapter_paths(ROOT)]:
+        source = path if path.is_absolute() else ROOT / path
+        target = tmp_path / source.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    return tmp_path
+
+
+def test_rendering_twice_changes_nothing(course_copy):
+    for path, text in navigation.render(course_copy).items():
+        (course_copy / path).write_text(text, encoding="utf-8")
+    assert all((course_copy / path).read_text(encoding="utf-8") == text
+               for path, text in navigation.render(course_copy).items())
+
+
+def test_a_renamed_chapter_makes_every_neighbour_stale(course_copy):
+    path = course_copy / "03_pickle_model" / "03_pickle_model.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[0].source = notebook.cells[0].source.replace("# ", "# Renamed: ", 1)
+    nbformat.write(notebook, path)
+    changed = {p.as_posix() for p, text in navigation.render(course_copy).items()
+               if (course_copy / p).read_text(encoding="utf-8") != text}
+    # 03's own bars name only its neighbours, so its file stays as it is.
+    assert changed == {"02_rest_and_http_verbs/02_rest_and_http_verbs.ipynb", "04_flask_app/04_flask_app.ipynb",
+                       "index.ipynb", "README.md"}
+
+
+def test_bars_link_to_the_neighbours():
+    chapters = [navigation.read_chapter(ROOT, path) for path in navigation.chapter_paths()]
+    first, middle, last = (navigation.nav_bar(chapters, i) for i in (0, 1, len(chapters) - 1))
+    assert "Contents](../index.ipynb)" in first
+    assert "←" not in first
+    assert "(../01_api_basics/01_api_basics.ipynb)" in middle
+    assert "(../03_pickle_model/03_pickle_model.ipynb)" in middle
+    assert "→" not in last
+
+
+def test_links_in_the_bars_point_at_existing_notebooks():
+    chapters = [navigation.read_chapter(ROOT, path) for path in navigation.chapter_paths()]
+    for index, chapter in enumerate(chapters):
+        bar = navigation.nav_bar(chapters, index)
+        for target in [part.split("](")[1].rstrip(")") for part in bar.split(" | ")]:
+            assert (ROOT / chapter.path.parent / target).resolve().is_file(), target
