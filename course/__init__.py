@@ -6,6 +6,7 @@ so ``import course`` works from every chapter folder.
 
 from course.environment import check_environment
 from course.exercises import NOT_ANSWERED, check, check_equal, is_right
+from course.http import raw_exchange, show, show_request
 from course.servers import (
     BackgroundServer,
     free_port,
@@ -27,8 +28,11 @@ __all__ = [
     "is_right",
     "on_jupyterhub",
     "public_url",
+    "raw_exchange",
     "running_servers",
     "serve_app",
     "serve_command",
+    "show",
+    "show_request",
     "stop_all",
 ]
