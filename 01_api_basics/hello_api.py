@@ -117,5 +117,5 @@ def json_error(error):
 
 if __name__ == "__main__":
     # Flask's built-in server is for development only: it is single-process and not hardened.
-    # Production runs the app under a real WSGI server such as gunicorn (chapter 07).
+    # Production runs the app under a real WSGI server such as gunicorn (chapter 04).
     create_app().run(port=5000)
