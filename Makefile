@@ -11,6 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 JUPYTER_PORT ?= 8888
+MODEL := models/fraud_model.pkl
 NOTEBOOKS := index.ipynb $(sort $(wildcard [0-9][0-9]_*/[0-9][0-9]_*.ipynb))
 
 # Jupyter's new platform-standard folders; without this jupyter_core warns on every start.
@@ -70,6 +71,12 @@ lint: setup ## only the static checks (ruff, actionlint, notebook hygiene and na
 .PHONY: data
 data: setup ## regenerate data/transactions.csv (byte for byte the committed one)
 	$(BIN)/python data/generate.py
+
+.PHONY: model
+model: $(MODEL) ## train the fraud model and pickle it into models/ (nothing when up to date)
+
+$(MODEL): data/transactions.csv 03_pickle_model/train.py 03_pickle_model/artefact.py $(STAMP)
+	$(BIN)/python 03_pickle_model/train.py --out $(MODEL)
 
 .PHONY: nav
 nav: setup ## regenerate the navigation bars, index.ipynb's contents and the README's chapter table

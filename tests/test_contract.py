@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import check_python  # noqa: E402
 
-TARGETS = ["help", "setup", "lab", "test", "data", "nav", "execute", "requirements", "clean", "distclean"]
+TARGETS = ["help", "setup", "lab", "test", "data", "model", "nav", "execute", "requirements", "clean", "distclean"]
 
 
 def make(*args: str, **kwargs) -> subprocess.CompletedProcess:
