@@ -1,0 +1,156 @@
+"""The JSON API under /api/v1.
+
+    GET    /api/v1/model                      the model card (metadata, schema, metrics)
+    POST   /api/v1/predict                    score one transaction, or {"transactions": [...]}
+    POST   /api/v1/predictions                score and store a prediction (token)   201 + Location
+    GET    /api/v1/predictions                list stored predictions (?limit=&offset=)
+    GET    /api/v1/predictions/<id>           one stored prediction                  200 / 404
+    PUT    /api/v1/predictions/<id>/label     record the confirmed outcome (token)   200 / 404
+    DELETE /api/v1/predictions/<id>           remove it (token)                      204 / 404
+
+/predict is RPC-style (an action: "score this"); /predictions is a REST resource.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, request, url_for
+
+from fraud_app import db
+from fraud_app.auth import require_token
+from fraud_app.errors import ApiError
+from fraud_app.schema import ValidationError, json_type
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def model():
+    return current_app.extensions["fraud_model"]
+
+
+def read_json():
+    """The request's JSON body: 415 if not labelled JSON, 400 if malformed, 413 if too large."""
+    if not request.is_json:
+        raise ApiError(
+            415, "unsupported_media_type", "send the body as JSON with the header 'Content-Type: application/json'"
+        )
+    text = request.get_data(as_text=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
+    try:
+        return json.loads(text, parse_constant=refuse_constant)
+    except ValueError as error:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON: it is nested too deeply") from None
+
+
+def refuse_constant(name: str):
+    # Python's json module would accept NaN and Infinity, which are not JSON and not numbers a model can use.
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def validate_one(data) -> dict:
+    try:
+        return model().schema.validate(data)
+    except ValidationError as error:
+        raise ApiError(400, "validation_failed", str(error), [p.as_dict() for p in error.problems]) from None
+
+
+def validate_batch(items) -> list[dict]:
+    limit = current_app.config["MAX_BATCH"]
+    if not isinstance(items, list):
+        raise ApiError(400, "validation_failed", f"'transactions' must be an array, got {json_type(items)}")
+    if not 1 <= len(items) <= limit:
+        raise ApiError(
+            400, "validation_failed", f"'transactions' must hold between 1 and {limit} transactions, got {len(items)}"
+        )
+    clean, details = [], []
+    for index, item in enumerate(items):
+        try:
+            clean.append(model().schema.validate(item))
+        except ValidationError as error:
+            details += [{"index": index, **p.as_dict()} for p in error.problems]
+    if details:
+        raise ApiError(
+            400,
+            "validation_failed",
+            f"{len({d['index'] for d in details})} of {len(items)} transactions are invalid",
+            details,
+        )
+    return clean
+
+
+@bp.get("/model")
+def model_card():
+    return model().metadata
+
+
+@bp.post("/predict")
+def predict():
+    body = read_json()
+    if isinstance(body, dict) and set(body) == {"transactions"}:
+        return {"predictions": model().score(validate_batch(body["transactions"]))}
+    return model().score([validate_one(body)])[0]
+
+
+@bp.post("/predictions")
+@require_token
+def create_prediction():
+    transaction = validate_one(read_json())
+    stored = db.create(transaction, model().score([transaction])[0])
+    return stored, 201, {"Location": url_for(".get_prediction", prediction_id=stored["id"])}
+
+
+def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, "bad_query", f"query parameter '{name}' must be an integer {bounds}, got '{raw}'")
+    return value
+
+
+@bp.get("/predictions")
+def list_predictions():
+    limit = int_arg("limit", current_app.config["PAGE_LIMIT_DEFAULT"], 1, current_app.config["PAGE_LIMIT_MAX"])
+    offset = int_arg("offset", 0, 0)
+    items, total = db.page(limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def found(prediction: dict | None, prediction_id: int) -> dict:
+    if prediction is None:
+        raise ApiError(404, "not_found", f"prediction {prediction_id} does not exist")
+    return prediction
+
+
+@bp.get("/predictions/<int:prediction_id>")
+def get_prediction(prediction_id: int):
+    return found(db.get(prediction_id), prediction_id)
+
+
+@bp.put("/predictions/<int:prediction_id>/label")
+@require_token
+def put_label(prediction_id: int):
+    body = read_json()
+    if not isinstance(body, dict) or set(body) != {"is_fraud"} or type(body["is_fraud"]) is not bool:
+        raise ApiError(
+            400,
+            "validation_failed",
+            'the body must be {"is_fraud": true} or {"is_fraud": false}',
+            [{"field": "is_fraud", "rule": "type", "message": "field 'is_fraud' must be a boolean"}],
+        )
+    return found(db.set_label(prediction_id, body["is_fraud"]), prediction_id)
+
+
+@bp.delete("/predictions/<int:prediction_id>")
+@require_token
+def delete_prediction(prediction_id: int):
+    if not db.delete(prediction_id):
+        found(None, prediction_id)
+    return "", 204

@@ -1,0 +1,78 @@
+"""Errors: JSON under /api/ (never an HTML page or a stack trace), HTML pages elsewhere.
+
+Every API error has the same shape::
+
+    {"error": {"code": "validation_failed", "message": "...", "details": [...]}}
+
+``code`` is a stable machine-readable name; the HTTP status carries the class of error.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+# Machine-readable codes for the HTTP errors werkzeug raises by itself.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+
+
+class ApiError(Exception):
+    """An error the API reports to its client as JSON."""
+
+    def __init__(self, status: int, code: str, message: str, details=None, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details, self.headers = details, headers or {}
+
+
+def json_body(status: int, code: str, message: str, details=None, headers=None):
+    error = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}, status, headers or {}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def handle_api_error(error: ApiError):
+    return json_body(error.status, error.code, error.message, error.details, error.headers)
+
+
+def handle_http_exception(error: HTTPException):
+    if not wants_json():
+        return render_template("error.html", error=error), error.code
+    headers = {key: value for key, value in error.get_headers() if key == "Allow"}
+    message = error.description
+    if error.code == 413:
+        message = f"the request body is larger than {request.max_content_length} bytes"
+    return json_body(error.code, CODES.get(error.code, "http_error"), message, headers=headers)
+
+
+def handle_unexpected(error: Exception):
+    # The full story goes to the server's log; the client gets no internals.
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if isinstance(error, HTTPException):  # pragma: no cover - handled above
+        return handle_http_exception(error)
+    if not wants_json():
+        return render_template("error.html", error=InternalServerError()), 500
+    return json_body(500, "internal_error", "the server failed to answer; the error has been logged")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

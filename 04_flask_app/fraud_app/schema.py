@@ -1,0 +1,153 @@
+"""Input validation driven by the feature schema in the model's metadata.
+
+The same schema builds the web form, checks API requests and orders the model's columns, so
+the three can never disagree. Every problem is reported, each naming its field and the rule
+it breaks, so that a client can fix everything in one go.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+# JSON's names for Python's types, for messages a client can understand.
+JSON_TYPES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rule broken by one field."""
+
+    field: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class ValidationError(ValueError):
+    """Raised with every problem found in one input."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+
+def json_type(value: Any) -> str:
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+class Schema:
+    """The model's features: name, type, range or categories, description, default, unit."""
+
+    def __init__(self, features: list[dict]):
+        self.features = features
+        self.names = [feature["name"] for feature in features]
+        self.by_name = {feature["name"]: feature for feature in features}
+
+    def validate(self, data: Any) -> dict:
+        """A clean transaction from untrusted JSON, or ValidationError listing every problem."""
+        if not isinstance(data, dict):
+            raise ValidationError(
+                [Problem("(body)", "type", f"a transaction must be a JSON object, got {json_type(data)}")]
+            )
+        problems = []
+        missing = [name for name in self.names if name not in data]
+        if missing:
+            problems.append(Problem(", ".join(missing), "required", f"missing required field(s): {', '.join(missing)}"))
+        for name in sorted(data.keys() - self.by_name.keys()):
+            problems.append(
+                Problem(name, "unknown", f"unknown field '{name}': the model's fields are {', '.join(self.names)}")
+            )
+        clean = {}
+        for name in self.names:
+            if name in data:
+                problem = check_value(self.by_name[name], data[name])
+                if problem:
+                    problems.append(problem)
+                else:
+                    clean[name] = data[name]
+        if problems:
+            raise ValidationError(problems)
+        return {
+            name: float(clean[name]) if self.by_name[name]["type"] == "float" else clean[name] for name in self.names
+        }
+
+    def parse_form(self, form: dict[str, str]) -> tuple[dict | None, dict[str, str]]:
+        """Turn a web form's strings into typed values; returns (transaction or None, {field: message})."""
+        typed, messages = {}, {}
+        for feature in self.features:
+            name, raw = feature["name"], (form.get(feature["name"]) or "").strip()
+            try:
+                typed[name] = convert_text(feature, raw)
+            except ValueError as error:
+                messages[name] = str(error)
+        if not messages:
+            try:
+                return self.validate(typed), {}
+            except ValidationError as error:
+                messages = {p.field: p.message for p in error.problems}
+        return None, messages
+
+
+def check_value(feature: dict, value: Any) -> Problem | None:
+    """The first rule ``value`` breaks for ``feature``, or None. A bool is never a number here."""
+    name, kind = feature["name"], feature["type"]
+    if kind in ("float", "int"):
+        allowed = (int, float) if kind == "float" else (int,)
+        if type(value) not in allowed:
+            wanted = "a number" if kind == "float" else "an integer"
+            return Problem(name, "type", f"field '{name}' must be {wanted}, got {json_type(value)}")
+        # A JSON integer can be far larger than any float; only floats can be NaN or infinite.
+        if type(value) is float and not math.isfinite(value):
+            return Problem(name, "finite", f"field '{name}' must be a finite number")
+        if not feature["min"] <= value <= feature["max"]:
+            return Problem(
+                name, "range", f"field '{name}' must be between {feature['min']} and {feature['max']}, got {value}"
+            )
+    elif kind == "bool":
+        if type(value) is not bool:
+            return Problem(name, "type", f"field '{name}' must be a boolean (true or false), got {json_type(value)}")
+    elif kind == "category":
+        if type(value) is not str:
+            return Problem(name, "type", f"field '{name}' must be a string, got {json_type(value)}")
+        if value not in feature["categories"]:
+            return Problem(
+                name, "category", f"field '{name}' must be one of {', '.join(feature['categories'])}, got '{value}'"
+            )
+    return None
+
+
+def convert_text(feature: dict, raw: str) -> Any:
+    """A form field's text as the feature's type; ValueError with a message for a person."""
+    kind = feature["type"]
+    if raw == "":
+        raise ValueError("required")
+    if kind == "float":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("enter a number, such as 42.50") from None
+        if not math.isfinite(value):
+            raise ValueError("enter a finite number")
+        return value
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("enter a whole number, such as 3") from None
+    if kind == "bool":
+        if raw not in ("true", "false"):
+            raise ValueError("choose yes or no")
+        return raw == "true"
+    return raw

@@ -1,0 +1,83 @@
+"""Fixtures for the fraud app's tests, in the style of Flask's tutorial:
+model_path -> app -> client, and an auth helper for the endpoints that write."""
+
+from pathlib import Path
+
+import pytest
+
+from fraud_app import create_app
+from train import train
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> Path:
+    """A model trained once per test session on the course's data, as `make model` does."""
+    path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
+    train(ROOT / "data" / "transactions.csv", path, seed=42)
+    return path
+
+
+@pytest.fixture
+def app(model_path, tmp_path):
+    """The app, configured for a test: its own empty database and a known token."""
+    return create_app(
+        {
+            "TESTING": True,
+            "MODEL_PATH": str(model_path),
+            "DATABASE": str(tmp_path / "predictions.sqlite3"),
+            "API_TOKEN": TOKEN,
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    """A test client that calls the app without a server."""
+    return app.test_client()
+
+
+class AuthActions:
+    """The token the app is configured with, and the Authorization headers a client sends."""
+
+    token = TOKEN
+    valid = {"Authorization": f"Bearer {TOKEN}"}
+    wrong = {"Authorization": "Bearer not-the-token"}
+
+
+@pytest.fixture(scope="session")
+def auth():
+    return AuthActions()
+
+
+@pytest.fixture
+def transaction():
+    """An ordinary, valid transaction (a fresh copy per test, so tests may change it)."""
+    return {
+        "amount": 42.5,
+        "hour": 14,
+        "merchant_category": "grocery",
+        "distance_from_home_km": 3.2,
+        "is_online": False,
+        "is_foreign": False,
+        "transactions_last_24h": 2,
+        "account_age_days": 900,
+    }
+
+
+@pytest.fixture
+def risky(transaction):
+    """A transaction with every risk factor of the data card."""
+    return {
+        **transaction,
+        "amount": 2400.0,
+        "hour": 3,
+        "merchant_category": "electronics",
+        "distance_from_home_km": 800.0,
+        "is_online": True,
+        "is_foreign": True,
+        "transactions_last_24h": 9,
+        "account_age_days": 5,
+    }

@@ -1,0 +1,147 @@
+"""The stored-prediction REST resource: create, read, list, label, delete, and who may write."""
+
+import pytest
+
+
+@pytest.fixture
+def created(client, auth, transaction):
+    """One stored prediction: the response to its creation."""
+    response = client.post("/api/v1/predictions", json=transaction, headers=auth.valid)
+    assert response.status_code == 201
+    return response
+
+
+def test_create_answers_201_with_location_and_the_resource(created, transaction):
+    body = created.get_json()
+    assert created.headers["Location"] == f"/api/v1/predictions/{body['id']}"
+    assert body["inputs"] == transaction
+    assert body["label"] is None
+    assert set(body) == {
+        "id",
+        "inputs",
+        "fraud_probability",
+        "is_fraud",
+        "threshold",
+        "model_version",
+        "label",
+        "created_at",
+        "updated_at",
+    }
+    assert body["created_at"] == body["updated_at"]
+    assert body["created_at"].endswith("Z")
+
+
+def test_the_stored_outcome_is_the_predicted_one(client, created, transaction):
+    predicted = client.post("/api/v1/predict", json=transaction).get_json()
+    stored = created.get_json()
+    assert {k: stored[k] for k in predicted} == predicted
+
+
+def test_read_it_back(client, created):
+    assert client.get(created.headers["Location"]).get_json() == created.get_json()
+
+
+def test_unknown_ids_are_404_json(client, auth):
+    for response in (
+        client.get("/api/v1/predictions/999"),
+        client.put("/api/v1/predictions/999/label", json={"is_fraud": True}, headers=auth.valid),
+        client.delete("/api/v1/predictions/999", headers=auth.valid),
+    ):
+        assert response.status_code == 404
+        assert response.get_json()["error"] == {"code": "not_found", "message": "prediction 999 does not exist"}
+
+
+def test_label_is_an_idempotent_replace(client, auth, created):
+    url = created.headers["Location"] + "/label"
+    first = client.put(url, json={"is_fraud": True}, headers=auth.valid)
+    second = client.put(url, json={"is_fraud": True}, headers=auth.valid)
+    assert first.status_code == second.status_code == 200
+    assert first.get_json() == second.get_json()  # same state, timestamps included
+    assert first.get_json()["label"] is True
+    changed = client.put(url, json={"is_fraud": False}, headers=auth.valid).get_json()
+    assert changed["label"] is False
+    assert changed["updated_at"] >= first.get_json()["updated_at"]
+
+
+@pytest.mark.parametrize("body", [{"is_fraud": "yes"}, {"is_fraud": 1}, {}, {"is_fraud": True, "x": 1}, [True]])
+def test_a_bad_label_is_a_400(client, auth, created, body):
+    response = client.put(created.headers["Location"] + "/label", json=body, headers=auth.valid)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "validation_failed"
+
+
+def test_delete_then_gone(client, auth, created):
+    url = created.headers["Location"]
+    response = client.delete(url, headers=auth.valid)
+    assert response.status_code == 204
+    assert response.data == b""
+    assert client.get(url).status_code == 404
+    assert client.delete(url, headers=auth.valid).status_code == 404  # same state: idempotent
+
+
+def test_an_invalid_transaction_is_not_stored(client, auth, transaction):
+    response = client.post("/api/v1/predictions", json={**transaction, "hour": 25}, headers=auth.valid)
+    assert response.status_code == 400
+    assert client.get("/api/v1/predictions").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/predictions", "transaction"),
+        ("put", "/api/v1/predictions/1/label", {"is_fraud": True}),
+        ("delete", "/api/v1/predictions/1", None),
+    ],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer not-the-token"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer "},
+    ],
+)
+def test_writes_need_the_token(client, auth, created, transaction, method, path, body, headers):
+    payload = transaction if body == "transaction" else body
+    response = getattr(client, method)(path, json=payload, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/predictions/1").get_json() == created.get_json()  # nothing changed
+
+
+def test_writes_are_refused_when_no_token_is_configured(client, app, auth, transaction):
+    app.config["API_TOKEN"] = None
+    response = client.post("/api/v1/predictions", json=transaction, headers=auth.valid)
+    assert response.status_code == 401
+    assert "FRAUD_API_TOKEN" in response.get_json()["error"]["message"]
+
+
+def test_reads_need_no_token(client, created):
+    assert client.get("/api/v1/predictions").status_code == 200
+    assert client.get(created.headers["Location"]).status_code == 200
+
+
+def make(client, auth, transaction, n):
+    for hour in range(n):
+        client.post("/api/v1/predictions", json={**transaction, "hour": hour}, headers=auth.valid)
+
+
+def test_listing_is_paginated(client, auth, transaction):
+    make(client, auth, transaction, 23)
+    first = client.get("/api/v1/predictions").get_json()
+    assert (len(first["items"]), first["total"], first["limit"], first["offset"]) == (20, 23, 20, 0)
+    rest = client.get("/api/v1/predictions?limit=20&offset=20").get_json()
+    assert [item["inputs"]["hour"] for item in rest["items"]] == [20, 21, 22]
+    assert [item["id"] for item in first["items"] + rest["items"]] == list(range(1, 24))
+    assert client.get("/api/v1/predictions?limit=100&offset=50").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "offset=-1", "offset=1.5", "limit="])
+def test_bad_pagination_is_a_400_naming_the_parameter(client, query):
+    response = client.get(f"/api/v1/predictions?{query}")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_query"
+    assert f"query parameter '{query.split('=')[0]}'" in error["message"]

@@ -1,0 +1,88 @@
+"""The app as production runs it: gunicorn with two worker processes, over real HTTP on 127.0.0.1."""
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+import course
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def served(model_path, auth, tmp_path_factory):
+    """gunicorn serving the app with 2 workers, as `make app` does, on a free port."""
+    database = tmp_path_factory.mktemp("served") / "predictions.sqlite3"
+    env = {
+        "FRAUD_MODEL_PATH": str(model_path),
+        "FRAUD_DATABASE": str(database),
+        "FRAUD_API_TOKEN": auth.token,
+        "WEB_CONCURRENCY": "2",
+        "HOST": "127.0.0.1",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
+    with course.serve_command(command, name="gunicorn", env=env, ready_path="/health", announce=False) as server:
+        yield server
+    assert server.returncode == 0, server.log()
+
+
+def test_gunicorn_serves_the_app(served):
+    assert requests.get(served.url + "/health", timeout=5).json()["status"] == "ok"
+
+
+def malformed_bodies(transaction):
+    """Bad requests of every kind a careless or hostile client might send."""
+    text = json.dumps(transaction)
+    yield "application/json", "{"
+    yield "application/json", text.replace("42.5", "NaN")
+    yield "application/json", text.replace("42.5", "1e999")
+    yield "application/json", "[" * 5000 + "]" * 5000
+    yield "application/json", json.dumps({"transactions": [transaction] * 1001})
+    yield "application/json", json.dumps({"transactions": [{"amount": "x"}] * 50})
+    yield "application/json", '"\\ud800"'
+    yield "application/json", b"\xff\xfe\x00garbage"
+    yield "text/plain", text
+    yield "application/json", json.dumps({**transaction, "amount": 10**400})
+    yield "application/json", json.dumps({**transaction, "merchant_category": {"nested": [1, 2]}})
+    yield "application/json", "x" * (2 * 1024 * 1024)
+    for field in transaction:
+        for value in (None, "", [], {}, True, -1, 10**12, "💳"):
+            yield "application/json", json.dumps({**transaction, field: value})
+
+
+def test_no_bad_input_produces_a_server_error(served, auth, transaction):
+    statuses = set()
+    for content_type, body in malformed_bodies(transaction):
+        for path in ("/api/v1/predict", "/api/v1/predictions"):
+            response = requests.post(
+                served.url + path, data=body, headers={"Content-Type": content_type, **auth.valid}, timeout=10
+            )
+            assert response.status_code < 500, (path, body[:200], response.text[:300])
+            assert response.headers["Content-Type"] == "application/json"
+            statuses.add(response.status_code)
+    assert statuses <= {200, 201, 400, 413, 415}  # a few of the variations are valid (true for a boolean)
+    assert {400, 413, 415} <= statuses
+    assert requests.get(served.url + "/health", timeout=5).status_code == 200  # still up
+
+
+def test_concurrent_writes_across_workers_are_all_stored(served, auth, transaction):
+    def create(hour_and_index):
+        hour, index = hour_and_index
+        body = {**transaction, "hour": hour, "account_age_days": index}
+        return requests.post(served.url + "/api/v1/predictions", json=body, headers=auth.valid, timeout=30)
+
+    jobs = [(i % 24, i) for i in range(300)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(create, jobs))
+    assert [r.status_code for r in responses] == [201] * len(jobs)
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == len(jobs)
+    stored = {}
+    for offset in range(0, 400, 100):
+        page = requests.get(served.url + "/api/v1/predictions", params={"limit": 100, "offset": offset}, timeout=10)
+        stored.update({item["id"]: item["inputs"]["account_age_days"] for item in page.json()["items"]})
+    assert {stored[i] for i in ids} == {index for _, index in jobs}

@@ -1,0 +1,133 @@
+"""The web form, its result page, /health, the model card, and errors for people and programs."""
+
+import re
+
+import pytest
+
+FIELDS = [
+    "amount",
+    "hour",
+    "merchant_category",
+    "distance_from_home_km",
+    "is_online",
+    "is_foreign",
+    "transactions_last_24h",
+    "account_age_days",
+]
+
+
+def form_data(transaction):
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in transaction.items()}
+
+
+def test_health(client, app):
+    assert client.get("/health").get_json() == {"status": "ok", "model_version": app.extensions["fraud_model"].version}
+
+
+def test_model_card_is_the_metadata(client, app):
+    card = client.get("/api/v1/model").get_json()
+    assert card == app.extensions["fraud_model"].metadata
+    assert [f["name"] for f in card["features"]] == FIELDS
+
+
+def test_the_form_has_one_labelled_field_per_feature(client):
+    page = client.get("/").get_data(as_text=True)
+    for name in FIELDS:
+        assert f'name="{name}"' in page
+        assert f'<label for="{name}">' in page
+        assert f'id="{name}-help"' in page
+    assert "http://" not in page  # nothing from a CDN or any other site
+    assert "https://" not in page
+    assert 'href="static/style.css"' in page  # relative: works behind a path prefix
+
+
+def test_the_stylesheet_is_served_by_the_app(client):
+    with client.get("/static/style.css") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "text/css"
+
+
+def test_submitting_the_form_shows_probability_decision_threshold_and_inputs(client, transaction):
+    response = client.post("/", data=form_data(transaction))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    probability = float(re.search(r'id="fraud-probability" data-probability="([0-9.e-]+)"', page).group(1))
+    api = client.post("/api/v1/predict", json=transaction).get_json()
+    assert probability == api["fraud_probability"]
+    assert f"{probability * 100:.1f} %" in page
+    assert "looks legitimate" in page
+    assert "or more)" in page
+    assert "grocery" in page
+
+
+def test_a_risky_submission_is_flagged(client, risky):
+    page = client.post("/", data=form_data(risky)).get_data(as_text=True)
+    assert "flag as fraud" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("amount", "lots", "enter a number, such as 42.50"),
+        ("amount", "-5", "field &#39;amount&#39; must be between"),
+        ("hour", "7.5", "enter a whole number, such as 3"),
+        ("hour", "", "required"),
+        ("merchant_category", "casino", "must be one of"),
+        ("is_online", "maybe", "choose yes or no"),
+        ("amount", "nan", "enter a finite number"),
+    ],
+)
+def test_bad_input_answers_400_keeps_what_was_typed_and_says_why(client, transaction, field, typed, message):
+    data = {**form_data(transaction), field: typed}
+    response = client.post("/", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error">' in page
+    error_line = re.search(rf'id="{field}-error">([^<]*)<', page).group(1)
+    assert message in error_line
+    assert 'id="fraud-probability"' not in page
+    if field in ("amount", "hour"):
+        assert f'value="{typed}"' in page
+
+
+def test_unknown_pages_are_html_for_people(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "404 Not Found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("get", "/api/v1/nothing", 404, "not_found"),
+        ("get", "/api/v2/predict", 404, "not_found"),
+        ("get", "/api/v1/predict", 405, "method_not_allowed"),
+        ("delete", "/api/v1/predictions", 405, "method_not_allowed"),
+        ("patch", "/api/v1/predictions/1", 405, "method_not_allowed"),
+    ],
+)
+def test_api_errors_are_json(client, method, path, status, code):
+    response = getattr(client, method)(path)
+    assert response.status_code == status
+    assert response.is_json
+    assert response.get_json()["error"]["code"] == code
+    if status == 405:
+        assert "Allow" in response.headers
+
+
+def test_a_server_error_is_logged_and_answered_without_internals(client, app, transaction, monkeypatch, caplog):
+    def broken(self, transactions):
+        raise RuntimeError("secret internals: /srv/model.pkl")
+
+    monkeypatch.setattr(type(app.extensions["fraud_model"]), "score", broken)
+    response = client.post("/api/v1/predict", json=transaction)
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "error": {"code": "internal_error", "message": "the server failed to answer; the error has been logged"}
+    }
+    assert "secret" not in response.get_data(as_text=True)
+    assert "secret internals" in caplog.text
+    page = client.post("/", data=form_data(transaction))
+    assert page.status_code == 500
+    assert "secret" not in page.get_data(as_text=True)
