@@ -59,8 +59,14 @@ test: setup ## run every check: lint, unit and API tests, every notebook under s
 	@echo "== actionlint: lint the GitHub Actions workflow"
 	$(BIN)/actionlint .github/workflows/*.yml
 	@echo "== pytest: repository checks, tests of every chapter's code, and every notebook (strict nbval)"
-	$(BIN)/python -m pytest -p nbval tests $(NOTEBOOKS) \
+	$(BIN)/python -m pytest -p nbval tests 05_testing/tests $(NOTEBOOKS) \
 	  --nbval --nbval-current-env --nbval-cell-timeout=120 --durations=5
+
+.PHONY: app
+app: setup $(MODEL) ## serve the fraud app with gunicorn on http://127.0.0.1:8000 (PORT and HOST honoured)
+	@echo "Serving the fraud app on http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (Ctrl-C stops it)."
+	@echo "Writes to the API need FRAUD_API_TOKEN set in the environment."
+	$(BIN)/gunicorn --config 04_flask_app/gunicorn.conf.py
 
 .PHONY: lint
 lint: setup ## only the static checks (ruff, actionlint, notebook hygiene and navigation)

@@ -118,4 +118,4 @@ def json_error(error):
 if __name__ == "__main__":
     # Flask's built-in server is for development only: it is single-process and not hardened.
     # Production runs the app under a real WSGI server such as gunicorn (chapter 04).
-    create_app().run(port=5000)
+    create_app().run(port=8001)  # not 5000: macOS uses that port for AirPlay

@@ -248,4 +248,4 @@ def delete_rating(rating_id):
 if __name__ == "__main__":
     # Flask's built-in server is for development only: it is single-process and not hardened.
     # Production runs the app under a real WSGI server such as gunicorn (chapter 04).
-    create_app().run(port=5000)
+    create_app().run(port=8002)  # not 5000: macOS uses that port for AirPlay

@@ -28,15 +28,28 @@ def is_right(answer: Any, test: Callable[[Any], bool]) -> bool | None:
         return False
 
 
-def check(exercise: str, answer: Any, test: Callable[[Any], bool], hint: str) -> None:
-    """Print, in plain words, whether ``answer`` passes ``test``, with a hint when not."""
+def check(exercise: str, answer: Any, test: Callable[[Any], bool], hint: str | Callable[[Any], str]) -> None:
+    """Print, in plain words, whether ``answer`` passes ``test``, with a hint when not.
+
+    ``hint`` may be a function of the answer, to say what is wrong with this particular one.
+    """
     verdict = is_right(answer, test)
     if verdict is None:
         print(f"{exercise}: not answered yet. Replace the ... in the cell above with your answer.")
     elif verdict:
         print(f"{exercise}: correct. Well done!")
     else:
-        print(f"{exercise}: not quite. Hint: {hint}")
+        print(f"{exercise}: not quite. Hint: {hint_for(answer, hint)}")
+
+
+def hint_for(answer: Any, hint: str | Callable[[Any], str]) -> str:
+    """The hint for this answer; a hint function that fails falls back to a general one."""
+    if not callable(hint):
+        return hint
+    try:
+        return hint(answer)
+    except Exception:  # noqa: BLE001 - a broken hint must not hide the verdict
+        return "compare your answer with the exercise's wording once more"
 
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from urllib.parse import urlsplit
 
 import requests
 
@@ -51,8 +52,13 @@ def show(response: requests.Response, headers: tuple[str, ...] = ("Content-Type"
 
 
 def show_request(request: requests.PreparedRequest) -> None:
-    """Print a prepared request as the text an HTTP/1.1 client sends (without sending it)."""
+    """Print a prepared request as the text an HTTP/1.1 client sends (without sending it).
+
+    ``Host`` is shown because HTTP/1.1 requires it; ``requests`` adds it, with a few defaults of
+    its own (``User-Agent``, ``Accept``), only when it sends the request.
+    """
     print(f"{request.method} {request.path_url} HTTP/1.1")
+    print(f"Host: {urlsplit(request.url).netloc}")
     for name, value in request.headers.items():
         print(f"{name}: {value}")
     body = request.body.decode() if isinstance(request.body, bytes) else request.body

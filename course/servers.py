@@ -212,14 +212,27 @@ def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float =
     raise RuntimeError(f"{server.name} did not answer within {timeout:g} s.\n{output}".rstrip())
 
 
+def _replace_running(name: str) -> None:
+    """Stop a server of the same name that is still running (a cell run a second time)."""
+    for server in running_servers():
+        if server.name == name:
+            server.stop()
+            print(f"(stopped the {name} started earlier, so that only one runs)")
+
+
 def serve_app(app, name: str | None = None, announce: bool = True) -> ThreadServer:
     """Serve a WSGI app (such as a Flask app) in a background thread on a free port.
+
+    A server of the same name that is still running is stopped first, so running the cell
+    that starts a server twice leaves one server, not two.
 
     >>> server = serve_app(create_app(), name="hello_api")   # doctest: +SKIP
     >>> requests.get(server.url + "/greet").json()           # doctest: +SKIP
     >>> server.stop()                                        # doctest: +SKIP
     """
-    server = ThreadServer(app, name or getattr(app, "name", "app"))
+    name = name or getattr(app, "name", "app")
+    _replace_running(name)
+    server = ThreadServer(app, name)
     wait_until_ready(server)
     if announce:
         server.announce()
@@ -241,7 +254,9 @@ def serve_command(
     The port is given to the command as the ``PORT`` environment variable (the way Heroku
     and most platforms do) and as ``{port}`` in the command, e.g.
     ``serve_command("gunicorn --bind 127.0.0.1:{port} 'app:create_app()'", name="app")``.
+    A server of the same name that is still running is stopped first.
     """
+    _replace_running(name)
     server = ProcessServer(command, name, free_port(), env=env, cwd=cwd)
     wait_until_ready(server, ready_path, timeout)
     if announce:

@@ -16,12 +16,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import check_python  # noqa: E402
 
-TARGETS = ["help", "setup", "lab", "test", "data", "model", "nav", "execute", "requirements", "clean", "distclean"]
+TARGETS = [
+    "help",
+    "setup",
+    "lab",
+    "test",
+    "app",
+    "data",
+    "model",
+    "nav",
+    "execute",
+    "requirements",
+    "clean",
+    "distclean",
+]
 
 
 def make(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False, **kwargs)
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,
+    )
 
 
 def test_make_alone_prints_help_for_every_target():
@@ -73,8 +93,14 @@ exec {sys.executable} -c 'import sys, check_python; sys.exit(check_python.proble
 
 
 def test_make_lab_serves_jupyterlab_on_jupyter_port():
-    lab = course.serve_command("make --no-print-directory lab JUPYTER_PORT={port} LAB_ARGS=--no-browser",
-                               name="make lab", cwd=ROOT, ready_path="/api", timeout=60, announce=False)
+    lab = course.serve_command(
+        "make --no-print-directory lab JUPYTER_PORT={port} LAB_ARGS=--no-browser",
+        name="make lab",
+        cwd=ROOT,
+        ready_path="/api",
+        timeout=60,
+        announce=False,
+    )
     with lab:
         answer = requests.get(lab.url + "/api", timeout=10)
         assert answer.status_code == 200
@@ -96,8 +122,9 @@ def test_make_lab_passes_allow_root_only_to_root():
 def test_make_data_reproduces_the_committed_csv(tmp_path):
     out = tmp_path / "transactions.csv"
     assert "data/generate.py" in make("--dry-run", "data").stdout
-    subprocess.run([sys.executable, "data/generate.py", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "data/generate.py", "--out", str(out)], cwd=ROOT, check=True, capture_output=True, timeout=60
+    )
     assert out.read_bytes() == (ROOT / "data" / "transactions.csv").read_bytes()
 
 
@@ -112,8 +139,9 @@ def test_every_direct_requirement_says_which_chapter_needs_it(name):
         assert re.search(r"#\s*(\d\d|all chapters|`make|Binder)", line), f"{name}: no chapter named in {line!r}"
 
 
-@pytest.mark.parametrize(("source", "compiled"), [("requirements.in", "requirements.txt"),
-                                                   ("requirements-app.in", "requirements-app.txt")])
+@pytest.mark.parametrize(
+    ("source", "compiled"), [("requirements.in", "requirements.txt"), ("requirements-app.in", "requirements-app.txt")]
+)
 def test_compiled_requirements_are_fully_pinned_and_complete(source, compiled):
     pins = {line.split("==")[0].lower() for line in requirement_lines(compiled)}
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", line) for line in requirement_lines(compiled))
@@ -143,7 +171,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_readme_gives_the_two_commands_first_and_the_windows_steps():
     readme = (ROOT / "README.md").read_text()
-    quick_start = readme[readme.index("## Quick start"):readme.index("## Chapters")]
+    quick_start = readme[readme.index("## Quick start") : readme.index("## Chapters")]
     assert "make lab" in quick_start
     assert "make test" in quick_start
     for step in ("-m venv .venv", "pip install -r requirements.txt", "jupyter lab index.ipynb"):

@@ -34,3 +34,13 @@ def test_check_equal(capsys):
     course.check_equal("Exercise 4", 0.98, 0.98, hint="h")
     course.check_equal("Exercise 4", 0.5, 0.98, hint="h")
     assert capsys.readouterr().out.splitlines() == ["Exercise 4: correct. Well done!", "Exercise 4: not quite. Hint: h"]
+
+
+def test_a_hint_can_depend_on_the_answer(capsys):
+    course.check("Exercise 5", "get", lambda a: a == "GET", hint=lambda a: f"{a!r} should be in capitals")
+    assert capsys.readouterr().out == "Exercise 5: not quite. Hint: 'get' should be in capitals\n"
+
+
+def test_a_broken_hint_function_still_gives_a_verdict(capsys):
+    course.check("Exercise 6", 3, lambda a: a == 4, hint=lambda a: a["nope"])
+    assert "not quite. Hint: compare your answer" in capsys.readouterr().out

@@ -36,12 +36,18 @@ def test_show_prints_other_bodies_as_they_came(server, capsys):
 
 
 def test_show_request_prints_the_wire_format(capsys):
-    prepared = requests.Request("PUT", "https://api.example.com/r/1?x=1", headers={"X-Token": "t"},
-                                json={"stars": 4}).prepare()
+    prepared = requests.Request(
+        "PUT", "https://api.example.com/r/1?x=1", headers={"X-Token": "t"}, json={"stars": 4}
+    ).prepare()
     course.show_request(prepared)
     assert capsys.readouterr().out.splitlines() == [
-        "PUT /r/1?x=1 HTTP/1.1", "X-Token: t", "Content-Length: 12", "Content-Type: application/json",
-        "", '{"stars": 4}',
+        "PUT /r/1?x=1 HTTP/1.1",
+        "Host: api.example.com",
+        "X-Token: t",
+        "Content-Length: 12",
+        "Content-Type: application/json",
+        "",
+        '{"stars": 4}',
     ]
 
 

@@ -50,8 +50,13 @@ def chapter(request):
 
 def test_there_is_a_notebook_per_chapter():
     assert [path.parent.name for path in CHAPTERS] == [
-        "01_api_basics", "02_rest_and_http_verbs", "03_pickle_model", "04_flask_app",
-        "05_testing", "06_docker", "07_heroku",
+        "01_api_basics",
+        "02_rest_and_http_verbs",
+        "03_pickle_model",
+        "04_flask_app",
+        "05_testing",
+        "06_docker",
+        "07_heroku",
     ]
 
 
@@ -83,8 +88,12 @@ def test_outputs_carry_nothing_machine_specific(notebook):
     for cell in code_cells(notebook):
         for output in cell.outputs:
             text = output_text(output)
-            for pattern, what in ((MACHINE_PATH, "a machine path"), (MEMORY_ADDRESS, "a memory address"),
-                                  (LOOPBACK_PORT, "a port number"), (re.escape(str(ROOT)), "this checkout's path")):
+            for pattern, what in (
+                (MACHINE_PATH, "a machine path"),
+                (MEMORY_ADDRESS, "a memory address"),
+                (LOOPBACK_PORT, "a port number"),
+                (re.escape(str(ROOT)), "this checkout's path"),
+            ):
                 found = re.search(pattern, text)
                 assert not found, f"{what} ({found.group(0)!r}) in the output of:\n{cell.source}"
 
@@ -110,7 +119,9 @@ def test_chapter_opens_the_common_way(chapter):
     assert nav.source.startswith("<!-- NAVIGATION")
     assert setup_heading.source.strip() == "## Setup"
     assert setup.cell_type == "code"
-    assert "import course" in setup.source
+    assert "as exercises" in setup.source, (
+        "Setup imports the chapter's exercise checks: import exercises_NN as exercises"
+    )
 
 
 def test_chapter_closes_the_common_way(chapter):
@@ -129,7 +140,7 @@ def test_every_exercise_has_a_check_and_a_solution(chapter):
     assert asked, "a chapter ends with at least one exercise"
     assert asked == answered
     for number in asked:
-        checks = [s for s in sources[exercises:] if f"check_exercise_{number}(" in s]
+        checks = [s for s in sources[exercises:] if f"exercises.check_{number}(" in s]
         assert len(checks) >= 2, f"exercise {number} needs a check cell and a checked solution"
 
 
@@ -138,6 +149,6 @@ def test_committed_solutions_pass_their_checks(chapter):
     after_solutions = False
     for cell in chapter.cells:
         after_solutions = after_solutions or (cell.cell_type == "markdown" and cell.source.startswith("## Solutions"))
-        if after_solutions and cell.cell_type == "code" and "check_exercise_" in cell.source:
+        if after_solutions and cell.cell_type == "code" and "exercises.check_" in cell.source:
             printed = "".join(output.get("text", "") for output in cell.outputs)
             assert "correct. Well done!" in printed, cell.source

@@ -72,21 +72,28 @@ def test_public_url(monkeypatch, prefix, path, expected):
 
 
 def test_two_servers_get_two_ports(app):
-    with course.serve_app(app, announce=False) as one, course.serve_app(app, announce=False) as two:
+    with (
+        course.serve_app(app, name="one", announce=False) as one,
+        course.serve_app(app, name="two", announce=False) as two,
+    ):
         assert one.port != two.port
-        assert {s.name for s in course.running_servers()} >= {"ping"}
+        assert {s.name for s in course.running_servers()} >= {"one", "two"}
 
 
 def test_stop_all_stops_every_running_server(app):
-    started = [course.serve_app(app, announce=False) for _ in range(2)]
+    started = [course.serve_app(app, name=f"ping {i}", announce=False) for i in range(2)]
     assert course.stop_all() >= 2
     assert all(not server.running and port_is_free(server.port) for server in started)
 
 
 def test_serve_command_runs_a_process_with_port_in_the_environment():
     # A real process: Python's own HTTP server, told its port through $PORT.
-    command = [sys.executable, "-c", "import http.server, os; http.server.test("
-               "HandlerClass=http.server.SimpleHTTPRequestHandler, port=int(os.environ['PORT']), bind='127.0.0.1')"]
+    command = [
+        sys.executable,
+        "-c",
+        "import http.server, os; http.server.test("
+        "HandlerClass=http.server.SimpleHTTPRequestHandler, port=int(os.environ['PORT']), bind='127.0.0.1')",
+    ]
     with course.serve_command(command, name="http.server", announce=False) as server:
         assert requests.get(server.url + "/", timeout=5).status_code == 200
         assert server.returncode is None
@@ -117,3 +124,15 @@ def test_free_port_is_bindable():
     port = servers.free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_starting_a_server_twice_under_one_name_leaves_one_running(app, capsys):
+    first = course.serve_app(app, name="twice", announce=False)
+    second = course.serve_app(app, name="twice", announce=False)
+    try:
+        assert not first.running
+        assert port_is_free(first.port)
+        assert [s.name for s in course.running_servers()].count("twice") == 1
+        assert "(stopped the twice started earlier, so that only one runs)" in capsys.readouterr().out
+    finally:
+        second.stop()
