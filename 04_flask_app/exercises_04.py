@@ -11,4 +11,31 @@ def check_1(server):
                  hint="a green unicorn; the development server (app.run) is not for production")
 
 
-SAMPLES = {check_1: {"right": ["gunicorn", "Gunicorn "], "wrong": ["flask", "app.run", 8000]}}
+def check_2(decisions):
+    def hint(answer):
+        if isinstance(answer, dict):
+            return "take the is_fraud of each item of answer['predictions'], in order"
+        if isinstance(answer, list) and len(answer) != 3:
+            return f"one decision per transaction: 3 expected, got {len(answer)}"
+        return "send {'transactions': [ordinary, risky, ordinary]} to /api/v1/predict in one request"
+
+    course.check("Exercise 2", decisions, lambda a: list(a) == [False, True, False], hint)
+
+
+def check_3(message):
+    expected = "field 'hour' must be between 0 and 23, got -1"
+
+    def hint(answer):
+        if isinstance(answer, dict):
+            return "take the 'message' inside response.get_json()['error']"
+        return "post {**ordinary, 'hour': -1} to /api/v1/predict and read error.message"
+
+    course.check("Exercise 3", message, lambda a: a == expected, hint)
+
+
+SAMPLES = {
+    check_1: {"right": ["gunicorn", "Gunicorn "], "wrong": ["flask", "app.run", 8000]},
+    check_2: {"right": [[False, True, False]], "wrong": [[False, True], [True, True, True], {"predictions": []}]},
+    check_3: {"right": ["field 'hour' must be between 0 and 23, got -1"],
+              "wrong": ["bad request", {"message": "x"}, None]},
+}

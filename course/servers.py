@@ -22,9 +22,11 @@ from __future__ import annotations
 import atexit
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -149,7 +151,7 @@ class ProcessServer(BackgroundServer):
         cwd: str | Path | None = None,
     ) -> None:
         args = shlex.split(command) if isinstance(command, str) else list(command)
-        args = [arg.format(port=port) for arg in args]
+        args = [find_program(args[0]), *(arg.format(port=port) for arg in args[1:])]
         child_env = {**os.environ, **(env or {}), "PORT": str(port)}
         # The server's own log goes to a file, not into the notebook; `server.log()` reads it.
         self._log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)  # noqa: SIM115
@@ -183,6 +185,15 @@ class ProcessServer(BackgroundServer):
                 self._process.wait()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+def find_program(name: str) -> str:
+    """``name`` as a path, looking first beside this Python (the virtual environment's own
+    ``gunicorn`` or ``honcho``, even when the environment is not activated), then on PATH."""
+    if os.sep in name:
+        return name
+    here = str(Path(sys.executable).parent)
+    return shutil.which(name, path=os.pathsep.join([here, os.environ.get("PATH", "")])) or name
 
 
 def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float = 30) -> None:

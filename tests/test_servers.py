@@ -2,6 +2,7 @@
 
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -136,3 +137,10 @@ def test_starting_a_server_twice_under_one_name_leaves_one_running(app, capsys):
         assert "(stopped the twice started earlier, so that only one runs)" in capsys.readouterr().out
     finally:
         second.stop()
+
+
+def test_programs_of_this_environment_are_found_without_activating_it(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert servers.find_program("gunicorn") == str(Path(sys.executable).parent / "gunicorn")
+    assert servers.find_program("/bin/sh") == "/bin/sh"
+    assert servers.find_program("no-such-program-anywhere") == "no-such-program-anywhere"

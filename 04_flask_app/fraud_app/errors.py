@@ -55,7 +55,8 @@ def handle_api_error(error: ApiError):
 def handle_http_exception(error: HTTPException):
     if not wants_json():
         return render_template("error.html", error=error), error.code
-    headers = {key: value for key, value in error.get_headers() if key == "Allow"}
+    # Allow lists the methods a 405'd URL does accept; sorted, so that it reads the same every time.
+    headers = {key: ", ".join(sorted(value.split(", "))) for key, value in error.get_headers() if key == "Allow"}
     message = error.description
     if error.code == 413:
         message = f"the request body is larger than {request.max_content_length} bytes"
