@@ -66,7 +66,7 @@ test: setup ## run every check: lint, unit and API tests, every notebook under s
 app: setup $(MODEL) ## serve the fraud app with gunicorn on http://127.0.0.1:8000 (PORT and HOST honoured)
 	@echo "Serving the fraud app on http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (Ctrl-C stops it)."
 	@echo "Writes to the API need FRAUD_API_TOKEN set in the environment."
-	$(BIN)/gunicorn --config 04_flask_app/gunicorn.conf.py
+	FRAUD_MODEL_PATH=$${FRAUD_MODEL_PATH:-$(MODEL)} $(BIN)/gunicorn --config 04_flask_app/gunicorn.conf.py
 
 .PHONY: lint
 lint: setup ## only the static checks (ruff, actionlint, notebook hygiene and navigation)

@@ -9,7 +9,7 @@ import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-wsgi_app = "fraud_app:create_app()"
+wsgi_app = "fraud_app.wsgi:app"
 
 # One thread per worker for the model's numeric libraries (OpenMP, BLAS): requests run in
 # parallel in the workers already, and more threads than cores make every request slower.
