@@ -17,6 +17,7 @@ from course.servers import (
     serve_command,
     stop_all,
 )
+from course.testing import run_pytest
 
 __all__ = [
     "NOT_ANSWERED",
@@ -29,6 +30,7 @@ __all__ = [
     "on_jupyterhub",
     "public_url",
     "raw_exchange",
+    "run_pytest",
     "running_servers",
     "serve_app",
     "serve_command",

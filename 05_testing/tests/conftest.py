@@ -1,10 +1,12 @@
 """Fixtures for the fraud app's tests, in the style of Flask's tutorial:
 model_path -> app -> client, and an auth helper for the endpoints that write."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
+import course
 from fraud_app import create_app
 from train import train
 
@@ -81,3 +83,15 @@ def risky(transaction):
         "transactions_last_24h": 9,
         "account_age_days": 5,
     }
+
+
+@pytest.fixture(scope="session")
+def served(model_path, auth, tmp_path_factory):
+    """The app as production runs it: gunicorn with 2 workers (as `make app`), on a free port."""
+    database = tmp_path_factory.mktemp("served") / "predictions.sqlite3"
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(database), "FRAUD_API_TOKEN": auth.token,
+           "WEB_CONCURRENCY": "2", "HOST": "127.0.0.1"}
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
+    with course.serve_command(command, name="gunicorn", env=env, ready_path="/health", announce=False) as server:
+        yield server
+    assert server.returncode == 0, server.log()

@@ -1,33 +1,9 @@
 """The app as production runs it: gunicorn with two worker processes, over real HTTP on 127.0.0.1."""
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 import requests
-
-import course
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def served(model_path, auth, tmp_path_factory):
-    """gunicorn serving the app with 2 workers, as `make app` does, on a free port."""
-    database = tmp_path_factory.mktemp("served") / "predictions.sqlite3"
-    env = {
-        "FRAUD_MODEL_PATH": str(model_path),
-        "FRAUD_DATABASE": str(database),
-        "FRAUD_API_TOKEN": auth.token,
-        "WEB_CONCURRENCY": "2",
-        "HOST": "127.0.0.1",
-    }
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
-    with course.serve_command(command, name="gunicorn", env=env, ready_path="/health", announce=False) as server:
-        yield server
-    assert server.returncode == 0, server.log()
 
 
 def test_gunicorn_serves_the_app(served):

@@ -1,0 +1,122 @@
+"""End to end in a real browser: Chromium, driven by Playwright, fills in the app's form.
+
+Where the browser lives: $CHROMIUM (default /usr/bin/chromium, Debian's package), else a
+Chromium that Playwright installed itself (`playwright install chromium`). Without either, the
+tests are skipped with a visible reason, except when CI=true: then they must run.
+
+The result (the probability read from the page, and a screenshot) is written to
+$BROWSER_RESULTS (default build/browser/), where chapter 05's notebook shows it.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(os.environ.get("BROWSER_RESULTS", ROOT / "build" / "browser"))
+# As root in a container Chromium needs --no-sandbox; the rest keep it from calling home
+# (this machine, like many CI runners, has no network beyond the package registries).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def find_chromium() -> str | None:
+    """The Chromium to drive: $CHROMIUM or /usr/bin/chromium, else Playwright's own, else None."""
+    configured = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if Path(configured).is_file():
+        return configured
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        own = playwright.chromium.executable_path
+    return own if Path(own).is_file() else None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for this module's tests."""
+    executable = find_chromium()
+    if executable is None:
+        reason = "no Chromium found ($CHROMIUM, /usr/bin/chromium or `playwright install chromium`)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser test is mandatory in CI, but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (its own cookies and cache) at a desktop size."""
+    context = browser.new_context(viewport={"width": 900, "height": 1100})
+    yield context.new_page()
+    context.close()
+
+
+def fill(page, transaction):
+    """Type each value into its field the way a person would: text boxes and drop-downs."""
+    for name, value in transaction.items():
+        field = page.locator(f"#{name}")
+        if field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(str(value).lower() if isinstance(value, bool) else value)
+        else:
+            field.fill(str(value))
+
+
+def test_fill_the_form_submit_and_read_the_probability(served, page, risky):
+    page.goto(served.url + "/")
+    assert page.title() == "Fraud check"
+    fill(page, risky)
+    page.get_by_role("button", name="Check this transaction").click()
+    shown = page.locator("#fraud-probability")
+    probability = float(shown.get_attribute("data-probability"))
+    expected = requests.post(served.url + "/api/v1/predict", json=risky, timeout=5).json()["fraud_probability"]
+    assert probability == expected
+    assert shown.inner_text() == f"{probability * 100:.1f} %"
+    assert "flag as fraud" in page.locator("#decision").inner_text()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=RESULTS / "form-result.png", full_page=True)
+    result = {"transaction": risky, "fraud_probability": probability, "shown": shown.inner_text(),
+              "decision": page.locator("#decision").inner_text()}
+    (RESULTS / "form-result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+
+
+def test_a_bad_value_is_refused_beside_its_field_and_kept(served, page, transaction):
+    page.goto(served.url + "/")
+    fill(page, {**transaction, "hour": 25})
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.get_by_role("button", name="Check this transaction").click()
+    assert answer.value.status == 400
+    assert page.locator("#hour-error").inner_text() == "field 'hour' must be between 0 and 23, got 25"
+    assert page.locator("#hour").input_value() == "25"
+    assert page.locator("#hour").get_attribute("aria-invalid") == "true"
+    assert page.locator("#fraud-probability").count() == 0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=RESULTS / "form-error.png", full_page=True)
+
+
+def test_the_form_works_from_the_keyboard_alone(served, page):
+    page.goto(served.url + "/")
+    page.locator("#amount").focus()
+    page.keyboard.press("Tab")  # from one field to the next
+    page.keyboard.type("7")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # Enter in a field submits the form
+    assert page.locator("#fraud-probability").count() == 1
+
+
+def test_the_form_fits_a_phone_screen(served, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(served.url + "/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    assert page.locator("#amount").bounding_box()["width"] > 250  # fields use the width
+    context.close()

@@ -1,0 +1,59 @@
+"""Run pytest from a notebook and report outcomes that read the same on every run.
+
+pytest's own summary ends with a duration ("12 passed in 3.21s") that changes every run, and
+its failure reports contain machine paths. This helper runs pytest in a separate process (a
+notebook's kernel is no place for a test session: Playwright, for one, refuses to run inside
+it), reads the outcome of every test from pytest's JUnit XML report, and returns them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_pytest(*args: str, cwd: str | Path = ROOT, timeout: float = 300, env: dict | None = None) -> dict[str, str]:
+    """Run ``pytest *args`` and return ``{test id: "passed" | "failed" | "skipped" | "error"}``.
+
+    Test ids are ``file::name`` (parameters included), relative to ``cwd``.
+    Raises RuntimeError when pytest itself could not run (a usage error, a missing file).
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.xml"
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args]
+        child_env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})}
+        result = subprocess.run(
+            command, cwd=cwd, env=child_env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if not report.exists() or result.returncode in (2, 3, 4):
+            raise RuntimeError(
+                f"pytest could not run (exit status {result.returncode}):\n{result.stdout}{result.stderr}"
+            )
+        return outcomes(ET.parse(report))
+
+
+def outcomes(tree: ET.ElementTree) -> dict[str, str]:
+    """Each testcase of a JUnit XML report and its outcome."""
+    found = {}
+    for case in tree.iter("testcase"):
+        path = case.get("classname", "").replace(".", "/")
+        name = f"{path}.py::{case.get('name')}"
+        kinds = {child.tag for child in case}
+        found[name] = next((k for k in ("failure", "error", "skipped") if k in kinds), "passed").replace(
+            "failure", "failed"
+        )
+    return found
+
+
+def summary(results: dict[str, str]) -> str:
+    """``"12 passed, 1 skipped"``: how many tests ended which way, without a duration."""
+    counts = Counter(results.values())
+    order = ("passed", "failed", "error", "skipped")
+    return ", ".join(f"{counts[kind]} {kind}" for kind in order if counts[kind]) or "no tests ran"
