@@ -20,12 +20,16 @@ def is_right(answer: Any, test: Callable[[Any], bool]) -> bool | None:
 
     A test that raises counts as "not right": the learner sees a hint, never a traceback.
     """
+    return _verdict(answer, test)[0]
+
+
+def _verdict(answer: Any, test: Callable[[Any], bool]) -> tuple[bool | None, Exception | None]:
     if answer is NOT_ANSWERED:
-        return None
+        return None, None
     try:
-        return bool(test(answer))
-    except Exception:  # noqa: BLE001 - any failure to check means "not right yet"
-        return False
+        return bool(test(answer)), None
+    except Exception as error:  # noqa: BLE001 - any failure to check means "not right yet"
+        return False, error
 
 
 def check(exercise: str, answer: Any, test: Callable[[Any], bool], hint: str | Callable[[Any], str]) -> None:
@@ -33,13 +37,14 @@ def check(exercise: str, answer: Any, test: Callable[[Any], bool], hint: str | C
 
     ``hint`` may be a function of the answer, to say what is wrong with this particular one.
     """
-    verdict = is_right(answer, test)
+    verdict, error = _verdict(answer, test)
     if verdict is None:
         print(f"{exercise}: not answered yet. Replace the ... in the cell above with your answer.")
     elif verdict:
         print(f"{exercise}: correct. Well done!")
     else:
-        print(f"{exercise}: not quite. Hint: {hint_for(answer, hint)}")
+        said = f" (checking your answer raised {type(error).__name__}: {error})" if error else ""
+        print(f"{exercise}: not quite. Hint: {hint_for(answer, hint)}{said}")
 
 
 def hint_for(answer: Any, hint: str | Callable[[Any], str]) -> str:

@@ -163,6 +163,7 @@ class ProcessServer(BackgroundServer):
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends workers too
+            preexec_fn=_die_with_parent,
         )
         super().__init__(name, port)
 
@@ -185,6 +186,19 @@ class ProcessServer(BackgroundServer):
                 self._process.wait()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+def _die_with_parent() -> None:
+    """In the child, before the command starts: on Linux, ask for SIGTERM if this Python dies.
+
+    A kernel that is killed outright (not shut down) runs no clean-up code; without this its
+    servers would keep running, and keep their ports, with nobody left to stop them.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def find_program(name: str) -> str:

@@ -57,3 +57,16 @@ def summary(results: dict[str, str]) -> str:
     counts = Counter(results.values())
     order = ("passed", "failed", "error", "skipped")
     return ", ".join(f"{counts[kind]} {kind}" for kind in order if counts[kind]) or "no tests ran"
+
+
+def source_of(path: str | Path, name: str) -> str:
+    """The source of function ``name`` in the file ``path`` (relative to the repository), decorators
+    included, read without importing the file (importing a test module could run its set-up)."""
+    import ast
+
+    text = (ROOT / path).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            return "\n".join(text.splitlines()[first - 1:node.end_lineno]) + "\n"
+    raise LookupError(f"no function {name!r} in {path}")

@@ -22,7 +22,10 @@ def test_an_unanswered_exercise_says_so(capsys):
 
 def test_a_check_that_raises_counts_as_wrong_without_a_traceback(capsys):
     course.check("Exercise 3", 42, lambda a: a.strip() == "x", hint="a string, please")
-    assert capsys.readouterr().out == "Exercise 3: not quite. Hint: a string, please\n"
+    assert capsys.readouterr().out == (
+        "Exercise 3: not quite. Hint: a string, please"
+        " (checking your answer raised AttributeError: 'int' object has no attribute 'strip')\n"
+    )
 
 
 @pytest.mark.parametrize(("answer", "verdict"), [(5, True), (4, False), (..., None), ("5", False)])

@@ -1,7 +1,9 @@
 """The background-server helpers every notebook uses (course/servers.py)."""
 
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,25 @@ def test_programs_of_this_environment_are_found_without_activating_it(monkeypatc
     assert servers.find_program("gunicorn") == str(Path(sys.executable).parent / "gunicorn")
     assert servers.find_program("/bin/sh") == "/bin/sh"
     assert servers.find_program("no-such-program-anywhere") == "no-such-program-anywhere"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_server_process_dies_with_the_python_that_started_it(tmp_path):
+    # A Python that starts a server and is then killed outright: no atexit, no clean-up code.
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, course\n"
+        "server = course.serve_command([sys.executable, '-m', 'http.server', '--bind', '127.0.0.1', '{port}'],"
+        " name='orphan', announce=False)\n"
+        "print(server._process.pid, server.port, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    parent = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
+    pid, port = map(int, parent.stdout.split())
+    for _ in range(100):
+        if port_is_free(port):
+            break
+        time.sleep(0.05)
+    assert port_is_free(port)
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"  # gone, or dead and not yet reaped

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 
 from fraud_app import db
 from fraud_app.auth import require_token
@@ -98,7 +98,9 @@ def predict():
 def create_prediction():
     transaction = validate_one(read_json())
     stored = db.create(transaction, model().score([transaction])[0])
-    return stored, 201, {"Location": url_for(".get_prediction", prediction_id=stored["id"])}
+    # A relative reference, resolved against this request's URL: it stays right behind a path
+    # prefix (such as Binder's /proxy/8000/) that the app itself cannot see.
+    return stored, 201, {"Location": f"predictions/{stored['id']}"}
 
 
 def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
@@ -153,4 +155,6 @@ def put_label(prediction_id: int):
 def delete_prediction(prediction_id: int):
     if not db.delete(prediction_id):
         found(None, prediction_id)
-    return "", 204
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]  # 204 has no body, so no body type either
+    return response

@@ -22,8 +22,9 @@ def require_token(view):
         expected = current_app.config["API_TOKEN"]
         auth = request.authorization
         if not expected:
-            message = "writes are disabled: the server has no FRAUD_API_TOKEN configured"
-        elif auth is None or auth.type != "bearer" or not auth.token:
+            # No token could fix this: it is the server that is not set up for writes.
+            raise ApiError(503, "writes_disabled", "writes are disabled: the server has no FRAUD_API_TOKEN configured")
+        if auth is None or auth.type != "bearer" or not auth.token:
             message = "this endpoint needs the header 'Authorization: Bearer <token>'"
         elif not hmac.compare_digest(auth.token.encode(), expected.encode()):
             message = "the token is not valid"

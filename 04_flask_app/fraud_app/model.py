@@ -41,7 +41,7 @@ class FraudModel:
             {
                 "fraud_probability": round(float(p), 6),
                 "is_fraud": bool(p >= self.threshold),
-                "threshold": self.threshold,
+                "threshold": round(self.threshold, 6),
                 "model_version": self.version,
             }
             for p in probabilities

@@ -38,9 +38,9 @@ class Problem:
 class ValidationError(ValueError):
     """Raised with every problem found in one input."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], summary: str | None = None):
         self.problems = problems
-        super().__init__("; ".join(p.message for p in problems))
+        super().__init__(summary or "; ".join(p.message for p in problems))
 
 
 def json_type(value: Any) -> str:
@@ -61,10 +61,8 @@ class Schema:
             raise ValidationError(
                 [Problem("(body)", "type", f"a transaction must be a JSON object, got {json_type(data)}")]
             )
-        problems = []
         missing = [name for name in self.names if name not in data]
-        if missing:
-            problems.append(Problem(", ".join(missing), "required", f"missing required field(s): {', '.join(missing)}"))
+        problems = [Problem(name, "required", f"field '{name}' is required") for name in missing]
         for name in sorted(data.keys() - self.by_name.keys()):
             problems.append(
                 Problem(name, "unknown", f"unknown field '{name}': the model's fields are {', '.join(self.names)}")
@@ -78,26 +76,35 @@ class Schema:
                 else:
                     clean[name] = data[name]
         if problems:
-            raise ValidationError(problems)
+            # One message for people (every missing field in one sentence), one detail per field for programs.
+            others = [p.message for p in problems if p.rule != "required"]
+            summary = [f"missing required field(s): {', '.join(missing)}"] if missing else []
+            raise ValidationError(problems, "; ".join(summary + others))
         return {
             name: float(clean[name]) if self.by_name[name]["type"] == "float" else clean[name] for name in self.names
         }
 
     def parse_form(self, form: dict[str, str]) -> tuple[dict | None, dict[str, str]]:
-        """Turn a web form's strings into typed values; returns (transaction or None, {field: message})."""
+        """Turn a web form's strings into a transaction; returns (transaction or None, {field: message}).
+
+        Every field is checked in one pass, so a person sees every problem at once, in words
+        that name the field by its label.
+        """
         typed, messages = {}, {}
         for feature in self.features:
             name, raw = feature["name"], (form.get(feature["name"]) or "").strip()
             try:
-                typed[name] = convert_text(feature, raw)
+                value = convert_text(feature, raw)
             except ValueError as error:
                 messages[name] = str(error)
-        if not messages:
-            try:
-                return self.validate(typed), {}
-            except ValidationError as error:
-                messages = {p.field: p.message for p in error.problems}
-        return None, messages
+                continue
+            if check_value(feature, value):
+                messages[name] = form_message(feature, value)
+            else:
+                typed[name] = value
+        if messages:
+            return None, messages
+        return self.validate(typed), {}
 
 
 def check_value(feature: dict, value: Any) -> Problem | None:
@@ -128,26 +135,48 @@ def check_value(feature: dict, value: Any) -> Problem | None:
     return None
 
 
+def label_of(feature: dict) -> str:
+    return feature.get("label") or feature["name"]
+
+
+def number_text(value: float, feature: dict) -> str:
+    """42.5 as "42.5", 100000 as "100,000", with the feature's unit if it has one."""
+    unit = f" {feature['unit']}" if feature.get("unit") else ""
+    return f"{value:,g}{unit}"
+
+
+def form_message(feature: dict, value: Any) -> str:
+    """What is wrong with a typed value, in words for the person who typed it."""
+    if feature["type"] in ("float", "int"):
+        low, high = number_text(feature["min"], feature), number_text(feature["max"], feature)
+        return f"{label_of(feature)} must be between {low} and {high}; you entered {value:,g}"
+    if feature["type"] == "category":
+        return f"choose one of the {label_of(feature).lower()} options in the list"
+    return f"{label_of(feature)}: choose yes or no"
+
+
 def convert_text(feature: dict, raw: str) -> Any:
     """A form field's text as the feature's type; ValueError with a message for a person."""
-    kind = feature["type"]
+    kind, label = feature["type"], label_of(feature)
     if raw == "":
-        raise ValueError("required")
+        raise ValueError(f"{label} is required")
     if kind == "float":
+        if "," in raw:  # "12,50" or "1,000"? Refuse rather than guess.
+            raise ValueError(f"{label}: write decimals with a dot (12.50) and no thousands separator")
         try:
             value = float(raw)
         except ValueError:
-            raise ValueError("enter a number, such as 42.50") from None
+            raise ValueError(f"{label} must be a number, such as 42.50; you entered {raw!r}") from None
         if not math.isfinite(value):
-            raise ValueError("enter a finite number")
+            raise ValueError(f"{label} must be a finite number; you entered {raw!r}")
         return value
     if kind == "int":
         try:
             return int(raw)
         except ValueError:
-            raise ValueError("enter a whole number, such as 3") from None
+            raise ValueError(f"{label} must be a whole number, such as 3; you entered {raw!r}") from None
     if kind == "bool":
         if raw not in ("true", "false"):
-            raise ValueError("choose yes or no")
+            raise ValueError(f"{label}: choose yes or no")
         return raw == "true"
     return raw

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from fraud_app.schema import number_text
+
 bp = Blueprint("web", __name__)
+
+
+@bp.app_context_processor
+def relative_base() -> dict:
+    """``base``: the way from this page back to the app's root, as a relative path ("", "../", ...).
+
+    Links written as ``{{ base }}static/style.css`` then work at any depth and behind any path
+    prefix (such as Binder's /proxy/8000/), which the app itself cannot see.
+    """
+    return {"base": "../" * (request.path.count("/") - 1)}
+
+
+@bp.app_template_filter("number")
+def number_filter(value, feature) -> str:
+    return number_text(value, feature)
 
 
 def form_values(schema, submitted=None) -> dict[str, str]:

@@ -95,7 +95,7 @@ def test_a_bad_value_is_refused_beside_its_field_and_kept(served, page, transact
     with page.expect_response(lambda response: response.request.method == "POST") as answer:
         page.get_by_role("button", name="Check this transaction").click()
     assert answer.value.status == 400
-    assert page.locator("#hour-error").inner_text() == "field 'hour' must be between 0 and 23, got 25"
+    assert page.locator("#hour-error").inner_text() == "Hour of the day must be between 0 and 23; you entered 25"
     assert page.locator("#hour").input_value() == "25"
     assert page.locator("#hour").get_attribute("aria-invalid") == "true"
     assert page.locator("#fraud-probability").count() == 0

@@ -87,6 +87,7 @@ def test_each_rule_is_named_with_its_field(client, transaction, change, field, r
 def test_every_missing_field_is_listed(client):
     error = error_of(client.post("/api/v1/predict", json={"amount": 10.0}))
     assert error["message"] == "missing required field(s): " + ", ".join(FIELDS[1:])
+    assert [(d["field"], d["rule"]) for d in error["details"]] == [(field, "required") for field in FIELDS[1:]]
 
 
 def test_every_problem_is_reported_at_once(client, transaction):

@@ -7,6 +7,7 @@ suite is reproducible; database=None keeps no state between runs.
 """
 
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,16 +15,30 @@ from hypothesis import strategies as st
 
 from fraud_app import create_app
 
-FIELDS = ["amount", "hour", "merchant_category", "distance_from_home_km", "is_online", "is_foreign",
-          "transactions_last_24h", "account_age_days"]
+FIELDS = [
+    "amount",
+    "hour",
+    "merchant_category",
+    "distance_from_home_km",
+    "is_online",
+    "is_foreign",
+    "transactions_last_24h",
+    "account_age_days",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
-examples = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 150 inputs per property in `make test`; chapter 05's notebook asks for fewer, to stay quick.
+examples = settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.fixture(scope="module")

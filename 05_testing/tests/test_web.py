@@ -68,13 +68,15 @@ def test_a_risky_submission_is_flagged(client, risky):
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
-        ("amount", "lots", "enter a number, such as 42.50"),
-        ("amount", "-5", "field &#39;amount&#39; must be between"),
-        ("hour", "7.5", "enter a whole number, such as 3"),
-        ("hour", "", "required"),
-        ("merchant_category", "casino", "must be one of"),
-        ("is_online", "maybe", "choose yes or no"),
-        ("amount", "nan", "enter a finite number"),
+        ("amount", "lots", "Amount must be a number, such as 42.50; you entered &#39;lots&#39;"),
+        ("amount", "-5", "Amount must be between 0 EUR and 100,000 EUR; you entered -5"),
+        ("amount", "12,50", "Amount: write decimals with a dot (12.50) and no thousands separator"),
+        ("hour", "7.5", "Hour of the day must be a whole number, such as 3; you entered &#39;7.5&#39;"),
+        ("hour", "", "Hour of the day is required"),
+        ("hour", "25", "Hour of the day must be between 0 and 23; you entered 25"),
+        ("merchant_category", "casino", "choose one of the merchant category options in the list"),
+        ("is_online", "maybe", "Online payment: choose yes or no"),
+        ("amount", "nan", "Amount must be a finite number; you entered &#39;nan&#39;"),
     ],
 )
 def test_bad_input_answers_400_keeps_what_was_typed_and_says_why(client, transaction, field, typed, message):
@@ -84,7 +86,7 @@ def test_bad_input_answers_400_keeps_what_was_typed_and_says_why(client, transac
     page = response.get_data(as_text=True)
     assert f'id="{field}-error">' in page
     error_line = re.search(rf'id="{field}-error">([^<]*)<', page).group(1)
-    assert message in error_line
+    assert error_line == message
     assert 'id="fraud-probability"' not in page
     if field in ("amount", "hour"):
         assert f'value="{typed}"' in page
@@ -131,3 +133,18 @@ def test_a_server_error_is_logged_and_answered_without_internals(client, app, tr
     page = client.post("/", data=form_data(transaction))
     assert page.status_code == 500
     assert "secret" not in page.get_data(as_text=True)
+
+
+def test_every_problem_of_a_form_is_shown_at_once(client, transaction):
+    data = {**form_data(transaction), "amount": "", "hour": "14.5", "merchant_category": "casino",
+            "distance_from_home_km": "-1"}
+    page = client.post("/", data=data).get_data(as_text=True)
+    assert "Please correct the 4 fields marked below." in page
+    for field in ("amount", "hour", "merchant_category", "distance_from_home_km"):
+        assert f'id="{field}-error"' in page
+
+
+def test_error_pages_link_back_at_any_depth(client):
+    page = client.get("/no/such/page").get_data(as_text=True)
+    assert 'href="../../static/style.css"' in page
+    assert 'href="../../">Back to the fraud check' in page
