@@ -6,9 +6,15 @@
 import course
 
 
-def check_1(server):
-    course.check("Exercise 1", server, lambda a: a.strip().lower() == "gunicorn",
-                 hint="a green unicorn; the development server (app.run) is not for production")
+def check_1(status):
+    def hint(answer):
+        if answer == 201:
+            return "that request carried a token: send it without the headers=... argument"
+        if answer == 403:
+            return "403 means 'I know who you are and you may not'; here the server does not know who you are"
+        return "which status code says 'send credentials first'? Look at the POST without a token above"
+
+    course.check("Exercise 1", status, lambda a: type(a) is int and a == 401, hint)
 
 
 def check_2(decisions):
@@ -34,7 +40,7 @@ def check_3(message):
 
 
 SAMPLES = {
-    check_1: {"right": ["gunicorn", "Gunicorn "], "wrong": ["flask", "app.run", 8000]},
+    check_1: {"right": [401], "wrong": [201, 403, "401"]},
     check_2: {"right": [[False, True, False]], "wrong": [[False, True], [True, True, True], {"predictions": []}]},
     check_3: {"right": ["field 'hour' must be between 0 and 23, got -1"],
               "wrong": ["bad request", {"message": "x"}, None]},
