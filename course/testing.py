@@ -19,12 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_pytest(*args: str, cwd: str | Path = ROOT, timeout: float = 300, env: dict | None = None) -> dict[str, str]:
+def run_pytest(*args: str, cwd: str | Path = ROOT, timeout: float = 300, env: dict | None = None,
+               in_process: bool = False) -> dict[str, str]:
     """Run ``pytest *args`` and return ``{test id: "passed" | "failed" | "skipped" | "error"}``.
 
-    Test ids are ``file::name`` (parameters included), relative to ``cwd``.
+    Test ids are ``file::name`` (parameters included), relative to ``cwd``. By default pytest runs
+    in a new process; ``in_process=True`` runs it in this one, which is quicker when the code under
+    test is imported already (not for tests that need their own event loop, such as Playwright's).
     Raises RuntimeError when pytest itself could not run (a usage error, a missing file).
     """
+    if in_process:
+        return _run_in_process(args, Path(cwd), env or {})
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.xml"
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args]
@@ -36,6 +41,30 @@ def run_pytest(*args: str, cwd: str | Path = ROOT, timeout: float = 300, env: di
             raise RuntimeError(
                 f"pytest could not run (exit status {result.returncode}):\n{result.stdout}{result.stderr}"
             )
+        return outcomes(ET.parse(report))
+
+
+def _run_in_process(args, cwd: Path, env: dict) -> dict[str, str]:
+    import contextlib
+    import io
+
+    import pytest
+
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.xml"
+        try:
+            os.environ.update(env)
+            os.chdir(cwd)
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                status = pytest.main(["-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args])
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        if not report.exists() or status in (2, 3, 4):
+            raise RuntimeError(f"pytest could not run (exit status {int(status)}):\n{printed.getvalue()}")
         return outcomes(ET.parse(report))
 
 

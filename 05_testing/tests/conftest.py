@@ -1,14 +1,14 @@
 """Fixtures for the fraud app's tests, in the style of Flask's tutorial:
 model_path -> app -> client, and an auth helper for the endpoints that write."""
 
+import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import course
-from fraud_app import create_app
-from train import train
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
@@ -16,7 +16,15 @@ TOKEN = "test-token-0123456789"
 
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> Path:
-    """A model trained once per test session on the course's data, as `make model` does."""
+    """A model trained once per test session on the course's data, as `make model` does.
+
+    $FRAUD_TEST_MODEL names one already trained that way instead (chapter 05's notebook trains
+    once and lends its model to the suites it runs).
+    """
+    if os.environ.get("FRAUD_TEST_MODEL"):
+        return Path(os.environ["FRAUD_TEST_MODEL"])
+    from train import train  # imported here: a run that needs no model skips scikit-learn's start-up
+
     path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
     train(ROOT / "data" / "transactions.csv", path, seed=42)
     return path
@@ -25,6 +33,8 @@ def model_path(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(model_path, tmp_path):
     """The app, configured for a test: its own empty database and a known token."""
+    from fraud_app import create_app
+
     return create_app(
         {
             "TESTING": True,
@@ -86,8 +96,16 @@ def risky(transaction):
 
 
 @pytest.fixture(scope="session")
-def served(model_path, auth, tmp_path_factory):
-    """The app as production runs it: gunicorn with 2 workers (as `make app`), on a free port."""
+def served(request, auth, tmp_path_factory):
+    """The app as production runs it: gunicorn with 2 workers (as `make app`), on a free port.
+
+    $FRAUD_TEST_SERVER names one already running that way instead (chapter 05's notebook
+    lends its server to the browser test it runs).
+    """
+    if os.environ.get("FRAUD_TEST_SERVER"):
+        yield SimpleNamespace(url=os.environ["FRAUD_TEST_SERVER"].rstrip("/"))  # all the tests use is .url
+        return
+    model_path = request.getfixturevalue("model_path")
     database = tmp_path_factory.mktemp("served") / "predictions.sqlite3"
     env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(database), "FRAUD_API_TOKEN": auth.token,
            "WEB_CONCURRENCY": "2", "HOST": "127.0.0.1"}
