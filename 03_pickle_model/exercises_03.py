@@ -72,8 +72,9 @@ def check_4(loadable):
         if "c" in letters:
             return "log_amount lives in __main__, the notebook: a server's __main__ has no log_amount"
         if "b" not in letters:
-            return "np.log1p is found by its name in numpy, which the server has: try it with LOADER"
-        return "StandardScaler is scikit-learn's own class; save each one and load it with the LOADER program"
+            return "np.log1p is found by its name in numpy, which the server has: try it with load_in_fresh_python(...)"
+        return ("StandardScaler is scikit-learn's own class; try the three with load_each_in_fresh_python(...) "
+                "and keep the letters whose .loaded is True")
 
     course.check("Exercise 4", loadable, lambda a: _letters(a) == LOADABLE, hint)
 

@@ -9,7 +9,8 @@ file, so they can never disagree about how the model is made:
 The steps, one function each: :func:`load_data` reads the CSV; :func:`split` cuts it into train,
 validation and test sets; :func:`build_pipeline` makes a scikit-learn Pipeline (encoding, scaling,
 classifier); :func:`choose_threshold` picks the decision threshold on the validation set for a
-stated goal ("catch at least 80 % of fraud"); :func:`evaluate` measures the model on the test set;
+stated goal ("catch at least 80 % of fraud"); :func:`evaluate` measures a model on the validation set
+(to compare models) and on the test set (to report on the chosen one);
 :func:`write_artefact` pickles it with its metadata (``artefact.py``). :func:`train` does it all.
 
 Everything random is seeded, so the same seed gives the same split, model and metrics.
@@ -53,18 +54,20 @@ CATEGORIES = ["grocery", "restaurant", "fuel", "online_retail", "travel", "elect
 
 #: The feature schema, as data: it goes into the artefact's metadata, and the app of chapter 04
 #: builds its input validation and its web form from it. Bounds are generous but finite: they
-#: reject nonsense (a negative amount, hour 25), not unusual transactions.
+#: reject nonsense (a negative amount, hour 25), not unusual transactions. A description says what a
+#: feature means; its range (min, max, unit) and its categories are data of their own, which the form
+#: shows beside it, so a description never repeats them.
 FEATURES = [
     {"name": "amount", "type": "float", "min": 0.0, "max": 100_000.0, "unit": "EUR", "default": 40.0,
-     "label": "Amount", "description": "Amount paid, in euros."},
+     "label": "Amount", "description": "How much was paid."},
     {"name": "hour", "type": "int", "min": 0, "max": 23, "default": 14,
-     "label": "Hour of the day", "description": "Hour of the day of the payment, 0 to 23, in the card holder's time."},
+     "label": "Hour of the day", "description": "The hour the payment was made, in the card holder's local time."},
     {"name": "merchant_category", "type": "category", "categories": CATEGORIES, "default": "grocery",
      "label": "Merchant category", "description": "Kind of merchant that was paid."},
+    # At most 20,038 km: half the Earth's circumference, as far apart as two places on Earth can be.
     {"name": "distance_from_home_km", "type": "float", "min": 0.0, "max": 20_038.0, "unit": "km", "default": 5.0,
      "label": "Distance from home",
-     "description": "Distance between the card holder's home and where the card was used (at most half the "
-                    "Earth's circumference)."},
+     "description": "Distance between the card holder's home and where the card was used."},
     {"name": "is_online", "type": "bool", "default": False,
      "label": "Online payment", "description": "Paid on a website or in an app: the card itself was not present."},
     {"name": "is_foreign", "type": "bool", "default": False,
@@ -72,7 +75,7 @@ FEATURES = [
     {"name": "transactions_last_24h", "type": "int", "min": 0, "max": 1000, "default": 1,
      "label": "Payments in the last 24 hours", "description": "Payments with the same card in the 24 hours before."},
     {"name": "account_age_days", "type": "int", "min": 0, "max": 36_500, "unit": "days", "default": 800,
-     "label": "Account age", "description": "Days since the card account was opened."},
+     "label": "Account age", "description": "How long ago the card account was opened."},
 ]
 FEATURE_NAMES = [feature["name"] for feature in FEATURES]
 NUMBERS = [feature["name"] for feature in FEATURES if feature["type"] in ("float", "int")]
@@ -156,9 +159,9 @@ def build_pipeline(kind: str = "gradient_boosting", seed: int = 42) -> Pipeline:
     of ours, so the pickle needs nothing from this repository to load.
 
     The baseline is a logistic regression *without* ``class_weight="balanced"``: reweighting would
-    push every probability up (most transactions would score near 0.5), so the numbers the app shows
-    would no longer be probabilities; it barely changes how well the model *ranks* transactions,
-    and the threshold, chosen afterwards, takes care of the rarity of fraud.
+    push every probability up, far above the real rate of fraud, so the numbers the app shows would
+    no longer be probabilities; it does not make the model *rank* transactions better (here it ranks
+    them slightly worse), and the threshold, chosen afterwards, takes care of the rarity of fraud.
     """
     prepare = ColumnTransformer(
         [
@@ -228,8 +231,10 @@ def fit_one(kind: str, parts: Split, seed: int = 42, recall_target: float = 0.80
 
     Gradient boosting runs on one thread. On 12,000 rows more threads save little, and on a busy
     two-core machine its threads wait on each other (fitting took 0.2 s on one thread, up to 5 s on
-    two). It also records its thread count in the pickle: one thread everywhere makes the pickle's
-    bytes the same on every machine, not only from run to run.
+    two). It also records its thread count in the pickle: pinning it to one makes the pickle's
+    bytes the same from run to run and from machine to machine, for the same pinned library versions
+    on the same platform. Another CPU architecture or other library versions may give other bytes
+    (and so another hash): that is what the versions in the metadata are for.
     """
     pipeline = build_pipeline(kind, seed)
     scores = {}

@@ -1,4 +1,5 @@
 """The artefact format (03_pickle_model/artefact.py): what it writes, and everything it refuses to load.
+At the end, the chapter's helper that loads a pickle in a fresh Python process (pickle_demo.py).
 
 These tests use a tiny model fitted in milliseconds; tests/test_train.py checks the real one.
 """
@@ -16,8 +17,10 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import artefact
+import pickle_demo
 from artefact import ArtefactError, ArtefactVersionWarning, load_artefact, save_artefact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -303,3 +306,38 @@ def test_importing_artefact_needs_only_the_standard_library():
             "print(sorted({'numpy', 'pandas', 'sklearn', 'train'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# -- pickle_demo: loading a pickle as a server would ----------------------------------------------
+
+
+def defined_in_this_test_module(X):
+    """A function a fresh Python cannot find: this test module is not importable from there."""
+    return X
+
+
+def test_fresh_python_loads_library_objects_and_names_what_it_cannot_find():
+    outcomes = pickle_demo.load_each_in_fresh_python({
+        "scaler": StandardScaler(),
+        "log1p": FunctionTransformer(np.log1p),
+        "ours": FunctionTransformer(defined_in_this_test_module),
+    })
+    assert list(outcomes) == ["scaler", "log1p", "ours"], "in the order given"
+    assert outcomes["scaler"] == (True, "loaded StandardScaler")
+    assert outcomes["log1p"] == (True, "loaded FunctionTransformer")
+    assert not outcomes["ours"].loaded
+    assert outcomes["ours"].message.startswith("ModuleNotFoundError: No module named "), outcomes["ours"]
+
+
+def test_fresh_python_is_not_confused_by_what_unpickling_prints():
+    """The Announcer of the notebook prints while it is unpickled; the outcome is still one clean line."""
+    class Announcer:
+        def __reduce__(self):
+            return (print, ("I ran while being unpickled!",))
+
+    assert pickle_demo.load_in_fresh_python(Announcer()) == (True, "loaded NoneType")
+
+
+def test_fresh_python_reports_a_process_that_failed(monkeypatch):
+    monkeypatch.setattr(pickle_demo, "LOADER", "import sys; sys.exit('the loader broke')")
+    assert pickle_demo.load_in_fresh_python(1) == (False, "the process failed: the loader broke")

@@ -75,3 +75,13 @@ def test_no_cell_failed_or_warned(run):
         for output in cell.get("outputs", []):
             assert output.output_type != "error", cell.source
             assert output.get("name") != "stderr", f"{cell.source}\n{output.get('text')}"
+
+
+def test_the_baseline_is_compared_once_when_it_is_the_chosen_model(run):
+    """With MODEL = "baseline" there is one model to compare: no cell shows it twice."""
+    notebook, _ = run
+    night = printed(notebook, "straight-line").splitlines()
+    assert len(night) == 1
+    assert night[0].startswith("baseline ")
+    table = next(cell for cell in notebook.cells if cell.get("id") == "fit").outputs[-1]["data"]["text/plain"]
+    assert table.count("baseline") == 1

@@ -267,6 +267,19 @@ def test_schema_types_ranges_and_categories_fit_the_data(metadata, data):
             assert isinstance(feature["default"], bool)
 
 
+def test_descriptions_leave_ranges_and_units_to_the_schema(metadata):
+    """The form shows "From min to max unit." after each description: a description that said it too would
+    say it twice. So a description says what the feature means, without the numbers of its range or its unit."""
+    unit_words = {"EUR": ("eur", "euro"), "km": ("km", "kilomet"), "days": ("day",)}
+    for feature in metadata["features"]:
+        description = feature["description"].lower().replace(",", "")
+        if feature["type"] in ("float", "int"):
+            for bound in (feature["min"], feature["max"]):
+                assert not re.search(rf"\b{bound:g}\b", description), (feature["name"], bound)
+        for word in unit_words.get(feature.get("unit"), ()):
+            assert word not in description, (feature["name"], word)
+
+
 def test_schema_defaults_make_an_ordinary_transaction(model, metadata):
     defaults = {feature["name"]: feature["default"] for feature in metadata["features"]}
     assert score(model, defaults)[0] < metadata["threshold"]
