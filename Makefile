@@ -12,6 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 JUPYTER_PORT ?= 8888
 MODEL := models/fraud_model.pkl
+BUNDLE := build/fraud-app
 NOTEBOOKS := index.ipynb $(sort $(wildcard [0-9][0-9]_*/[0-9][0-9]_*.ipynb))
 
 # Jupyter's new platform-standard folders; without this jupyter_core warns on every start.
@@ -58,9 +59,11 @@ test: setup ## run every check: lint, unit and API tests, every notebook under s
 	$(BIN)/ruff check .
 	@echo "== actionlint: lint the GitHub Actions workflow"
 	$(BIN)/actionlint .github/workflows/*.yml
+	@echo "== hadolint: lint the Dockerfile of chapter 06"
+	$(BIN)/hadolint 06_docker/Dockerfile
 	@echo "== pytest: repository checks, tests of every chapter's code, and every notebook (strict nbval)"
 	$(BIN)/python -m pytest -p nbval tests 05_testing/tests $(NOTEBOOKS) \
-	  --nbval --nbval-current-env --nbval-cell-timeout=120 --durations=5
+	  --nbval --nbval-current-env --nbval-cell-timeout=120 --nbval-sanitize-with nbval-sanitize.cfg --durations=5
 
 .PHONY: app
 app: setup $(MODEL) ## serve the fraud app with gunicorn on http://127.0.0.1:8000 (PORT and HOST honoured)
@@ -69,9 +72,10 @@ app: setup $(MODEL) ## serve the fraud app with gunicorn on http://127.0.0.1:800
 	FRAUD_MODEL_PATH=$${FRAUD_MODEL_PATH:-$(MODEL)} $(BIN)/gunicorn --config 04_flask_app/gunicorn.conf.py
 
 .PHONY: lint
-lint: setup ## only the static checks (ruff, actionlint, notebook hygiene and navigation)
+lint: setup ## only the static checks (ruff, actionlint, hadolint, notebook hygiene and navigation)
 	$(BIN)/ruff check .
 	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/hadolint 06_docker/Dockerfile
 	$(BIN)/python -m pytest -q tests/test_notebooks.py tests/test_navigation.py
 
 .PHONY: data
@@ -83,6 +87,10 @@ model: $(MODEL) ## train the fraud model and pickle it into models/ (nothing whe
 
 $(MODEL): data/transactions.csv 03_pickle_model/train.py 03_pickle_model/artefact.py $(STAMP)
 	$(BIN)/python 03_pickle_model/train.py --out $(MODEL)
+
+.PHONY: bundle
+bundle: setup $(MODEL) ## write build/fraud-app/: the app, its model, Procfile, Dockerfile (deployable on its own)
+	$(BIN)/python tools/bundle.py --model $(MODEL) --out $(BUNDLE)
 
 .PHONY: nav
 nav: setup ## regenerate the navigation bars, index.ipynb's contents and the README's chapter table

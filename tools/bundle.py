@@ -1,0 +1,206 @@
+"""Write the deploy bundle: one folder that is the whole fraud app, ready for a platform or Docker.
+
+    python tools/bundle.py                                   # build/fraud-app/ from models/fraud_model.pkl
+    python tools/bundle.py --model m/fraud_model.pkl --out /tmp/fraud-app
+
+`make bundle` runs it (after `make model`). The bundle holds copies, never originals; each file has
+one home in the course, and this is where it comes from:
+
+| in the bundle | copied from | what it is for |
+|---|---|---|
+| fraud_app/ | 04_flask_app/fraud_app/ | the app package |
+| artefact.py | 03_pickle_model/artefact.py | checks the model's hash before unpickling it (a top-level module) |
+| gunicorn.conf.py | 04_flask_app/gunicorn.conf.py | gunicorn's settings: workers, logs, the port from $PORT |
+| models/fraud_model.pkl, .json | --model (`make model`) | the model and its metadata |
+| requirements.txt | requirements-app.txt | the runtime packages only, pinned: what the platform installs |
+| Procfile, .python-version, app.json | 07_heroku/ | how Heroku (Render, Railway...) start, build, describe it |
+| Dockerfile, .dockerignore | 06_docker/ | the container image, for Fly.io, Cloud Run, Hugging Face Spaces... |
+| README.md | 07_heroku/DEPLOY.md | the deploy steps |
+| .gitignore | written here | keeps the local database out of a deploy repository |
+
+Before writing anything it checks that the model's pickle still has the SHA-256 in its metadata, and
+that the model was trained with the scikit-learn, numpy and pandas that requirements.txt pins (a pickled
+model is only guaranteed to behave the same with those). Writing happens in a temporary folder beside
+the bundle, renamed into place at the end: a failed build leaves the previous bundle as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = Path("models/fraud_model.pkl")
+OUT = Path("build/fraud-app")
+
+#: (source in the course, destination in the bundle); a folder is copied whole, without caches.
+SOURCES = [
+    ("04_flask_app/fraud_app", "fraud_app"),
+    ("03_pickle_model/artefact.py", "artefact.py"),
+    ("04_flask_app/gunicorn.conf.py", "gunicorn.conf.py"),
+    ("07_heroku/Procfile", "Procfile"),
+    ("07_heroku/.python-version", ".python-version"),
+    ("07_heroku/app.json", "app.json"),
+    ("07_heroku/DEPLOY.md", "README.md"),
+    ("06_docker/Dockerfile", "Dockerfile"),
+    ("06_docker/.dockerignore", ".dockerignore"),
+]
+REQUIREMENTS = "requirements-app.txt"
+REQUIREMENTS_HEADER = """\
+# The fraud app's runtime packages, pinned: what a platform installs (`pip install -r requirements.txt`).
+# Copied by `make bundle` from the course's requirements-app.txt (compiled with pip-tools). No Jupyter,
+# no test tools. scikit-learn, numpy and pandas are the versions the model was trained with.
+"""
+GITIGNORE = """\
+# A local virtual environment, the local database and caches are not part of a deploy.
+.venv/
+instance/
+__pycache__/
+*.py[co]
+.env
+"""
+#: The libraries whose versions must match between training (the metadata) and requirements.txt.
+PINNED_LIBRARIES = ("scikit-learn", "numpy", "pandas")
+CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".ipynb_checkpoints")
+
+
+class BundleError(Exception):
+    """The bundle cannot be written; the message says why and what to do."""
+
+
+def pins(requirements: Path) -> dict[str, str]:
+    """``{name: version}`` of the ``name==version`` lines of a pip-compile file."""
+    found = {}
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            found[name.strip().lower()] = version.strip()
+    return found
+
+
+def check_model(model: Path, requirements: Path) -> dict:
+    """The model's metadata, after checking its hash and its library versions; raises BundleError."""
+    json_path = model.with_suffix(".json")
+    try:
+        metadata = json.loads(json_path.read_text(encoding="utf-8"))
+        expected = metadata["artefact"]["sha256"]
+        payload = model.read_bytes()
+    except FileNotFoundError as error:
+        raise BundleError(f"{error.filename}: not found; train the model first (`make model`)") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise BundleError(f"{json_path}: not the metadata of a model artefact ({error!r}); `make model`") from None
+    if hashlib.sha256(payload).hexdigest() != expected:
+        raise BundleError(f"{model}: its SHA-256 differs from {json_path.name}'s; the file was changed after "
+                          "training: retrain it (`make model`) rather than ship it")
+    pinned = pins(requirements)
+    trained = metadata.get("versions", {})
+    differences = [f"{name}: trained with {trained.get(name)}, {requirements.name} pins {pinned.get(name)}"
+                   for name in PINNED_LIBRARIES if trained.get(name) != pinned.get(name)]
+    if differences:
+        raise BundleError(f"{model} was trained with other library versions than the bundle would install:\n  "
+                          + "\n  ".join(differences)
+                          + "\nRun `make setup` (the pinned versions), then `make model`, then `make bundle` again.")
+    return metadata
+
+
+def python_note(metadata: dict, python_version: str) -> str | None:
+    """A warning when the model's Python (major.minor) is not the bundle's ``.python-version``."""
+    trained = ".".join(str(metadata.get("versions", {}).get("python", "")).split(".")[:2])
+    if trained and trained != python_version:
+        return (f"note: the model was trained with Python {trained}, the bundle runs Python {python_version} "
+                "(.python-version, Dockerfile); the app will warn about it at start-up")
+    return None
+
+
+def safe_to_replace(out: Path) -> None:
+    """Refuse to delete a folder that is not a bundle (a mistyped --out must never erase anything else)."""
+    if out.exists() and any(out.iterdir()) and not (out / "Procfile").is_file():
+        raise BundleError(f"{out} exists and is not a bundle (it has no Procfile): choose another --out")
+
+
+def write(model: Path, into: Path, root: Path = ROOT) -> None:
+    """Copy everything into the empty folder ``into``."""
+    for source, destination in SOURCES:
+        source, destination = root / source, into / destination
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=CACHES)
+        else:
+            shutil.copy2(source, destination)
+    requirements = (root / REQUIREMENTS).read_text(encoding="utf-8")
+    (into / "requirements.txt").write_text(REQUIREMENTS_HEADER + requirements, encoding="utf-8")
+    (into / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (into / "models").mkdir()
+    for path in (model, model.with_suffix(".json")):
+        shutil.copy2(path, into / "models" / MODEL.with_suffix(path.suffix).name)
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def files(folder: Path) -> list[str]:
+    """Every file under ``folder``, as sorted relative paths with forward slashes."""
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+
+
+def build(model: str | os.PathLike = MODEL, out: str | os.PathLike = OUT, root: Path = ROOT) -> list[str]:
+    """Write the bundle for ``model`` into ``out`` (replacing an earlier bundle there).
+
+    Returns the relative paths of the files written. Raises BundleError when the model cannot be
+    shipped or ``out`` is not a bundle.
+    """
+    model, out = Path(model), Path(out)
+    check_model(model, root / REQUIREMENTS)
+    safe_to_replace(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; a bundle is an ordinary folder
+        write(model, staging, root)
+        written = files(staging)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return written
+
+
+def summary(written: list[str]) -> list[str]:
+    """The top-level entries of the bundle, folders with a trailing slash."""
+    return sorted({path.split("/")[0] + ("/" if "/" in path else "") for path in written}, key=str.lower)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=MODEL, help=f"the model to ship (default {MODEL})")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"the bundle's folder (default {OUT})")
+    args = parser.parse_args(argv)
+    try:
+        written = build(args.model, args.out)
+    except BundleError as error:
+        print(f"cannot write the bundle: {error}", file=sys.stderr)
+        return 1
+    metadata = json.loads((args.out / "models" / "fraud_model.json").read_text(encoding="utf-8"))
+    print(f"Wrote {args.out.as_posix()}/ with model {metadata['model_version']}:")
+    for line in summary(written):
+        print(f"  {line}")
+    note = python_note(metadata, (ROOT / "07_heroku" / ".python-version").read_text().strip())
+    if note:
+        print(note)
+    print(f"Serve it as Heroku would: cd {args.out.as_posix()} && PORT=8000 honcho start")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
