@@ -4,16 +4,7 @@ import json
 
 import pytest
 
-FIELDS = [
-    "amount",
-    "hour",
-    "merchant_category",
-    "distance_from_home_km",
-    "is_online",
-    "is_foreign",
-    "transactions_last_24h",
-    "account_age_days",
-]
+from train import FEATURE_NAMES as FIELDS  # the model's fields, in the schema's order
 
 
 def test_predict_one(client, transaction, app):

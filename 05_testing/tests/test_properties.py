@@ -14,17 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fraud_app import create_app
-
-FIELDS = [
-    "amount",
-    "hour",
-    "merchant_category",
-    "distance_from_home_km",
-    "is_online",
-    "is_foreign",
-    "transactions_last_24h",
-    "account_age_days",
-]
+from train import FEATURE_NAMES as FIELDS  # the model's fields, in the schema's order
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

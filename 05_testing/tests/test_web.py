@@ -4,16 +4,7 @@ import re
 
 import pytest
 
-FIELDS = [
-    "amount",
-    "hour",
-    "merchant_category",
-    "distance_from_home_km",
-    "is_online",
-    "is_foreign",
-    "transactions_last_24h",
-    "account_age_days",
-]
+from train import FEATURE_NAMES as FIELDS  # the model's fields, in the schema's order
 
 
 def form_data(transaction):
@@ -136,8 +127,13 @@ def test_a_server_error_is_logged_and_answered_without_internals(client, app, tr
 
 
 def test_every_problem_of_a_form_is_shown_at_once(client, transaction):
-    data = {**form_data(transaction), "amount": "", "hour": "14.5", "merchant_category": "casino",
-            "distance_from_home_km": "-1"}
+    data = {
+        **form_data(transaction),
+        "amount": "",
+        "hour": "14.5",
+        "merchant_category": "casino",
+        "distance_from_home_km": "-1",
+    }
     page = client.post("/", data=data).get_data(as_text=True)
     assert "Please correct the 4 fields marked below." in page
     for field in ("amount", "hour", "merchant_category", "distance_from_home_km"):
