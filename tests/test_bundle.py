@@ -168,6 +168,19 @@ def test_the_runtime_environment_holds_the_bundle_and_its_requirements_only(app_
     assert found == "[]"
 
 
+def test_the_bundle_brings_the_postgresql_driver_and_its_deploy_steps(app_dir, runtime):
+    assert {"sqlalchemy", "psycopg", "psycopg-binary"} <= set(bundle.pins(app_dir / "requirements.txt"))
+    probe = "import psycopg; print(psycopg.pq.__impl__, psycopg.pq.version() >= 140000)"
+    result = subprocess.run([str(runtime / "bin" / "python"), "-c", probe], cwd=app_dir, env=platform_env(runtime),
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["binary", "True"]  # the wheel's own libpq: nothing to compile on a platform
+    readme = (app_dir / "README.md").read_text()
+    assert "heroku addons:create heroku-postgresql" in readme
+    for alternative in ("fromDatabase:", "fly mpg attach", "/cloudsql/"):  # Render, Fly.io, Cloud Run
+        assert alternative in readme
+    assert json.loads((app_dir / "app.json").read_text())["addons"] == [{"plan": "heroku-postgresql:essential-0"}]
+
+
 def test_the_procfile_serves_the_bundle_as_heroku_would(app_dir, runtime):
     env = platform_env(runtime, FRAUD_API_TOKEN=TOKEN, WEB_CONCURRENCY="2")
     with course.serve_command([HONCHO, "start"], name="bundle (honcho)", env=env, cwd=app_dir, ready_path="/health",

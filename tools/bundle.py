@@ -12,7 +12,7 @@ one home in the course, and this is where it comes from:
 | artefact.py | 03_pickle_model/artefact.py | checks the model's hash before unpickling it (a top-level module) |
 | gunicorn.conf.py | 04_flask_app/gunicorn.conf.py | gunicorn's settings: workers, logs, the port from $PORT |
 | models/fraud_model.pkl, .json | --model (`make model`) | the model and its metadata |
-| requirements.txt | requirements-app.txt | the runtime packages only, pinned: what the platform installs |
+| requirements.txt | requirements-app.txt | the runtime packages only, pinned (PostgreSQL's driver too) |
 | Procfile, .python-version, app.json | 07_heroku/ | how Heroku (Render, Railway...) start, build, describe it |
 | Dockerfile, .dockerignore | 06_docker/ | the container image, for Fly.io, Cloud Run, Hugging Face Spaces... |
 | README.md | 07_heroku/DEPLOY.md | the deploy steps |
@@ -55,7 +55,8 @@ REQUIREMENTS = "requirements-app.txt"
 REQUIREMENTS_HEADER = """\
 # The fraud app's runtime packages, pinned: what a platform installs (`pip install -r requirements.txt`).
 # Copied by `make bundle` from the course's requirements-app.txt (compiled with pip-tools). No Jupyter,
-# no test tools. scikit-learn, numpy and pandas are the versions the model was trained with.
+# no test tools. scikit-learn, numpy and pandas are the versions the model was trained with; psycopg
+# (a binary wheel, nothing to compile) is the PostgreSQL driver, used when DATABASE_URL names a database.
 """
 GITIGNORE = """\
 # A local virtual environment, the local database and caches are not part of a deploy.

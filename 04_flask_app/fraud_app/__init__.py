@@ -24,7 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides the defaults and the environment (tests use it).
 
     Raises :class:`artefact.ArtefactError` when the model artefact is missing or fails its
-    checks: the app must not start without a model it can trust.
+    checks: the app must not start without a model it can trust. Raises
+    :class:`fraud_app.db.DatabaseError` when the database cannot be used.
     """
     app = Flask(__name__)
     app.config.from_mapping(load_config(config))

@@ -64,10 +64,10 @@ def validate_batch(items) -> list[dict]:
         raise ApiError(
             400, "validation_failed", f"'transactions' must hold between 1 and {limit} transactions, got {len(items)}"
         )
-    clean, details = [], []
+    schema, clean, details = model().schema, [], []
     for index, item in enumerate(items):
         try:
-            clean.append(model().schema.validate(item))
+            clean.append(schema.validate(item))
         except ValidationError as error:
             details += [{"index": index, **p.as_dict()} for p in error.problems]
     if details:

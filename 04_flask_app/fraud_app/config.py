@@ -3,6 +3,7 @@
 | key | environment variable | default |
 |---|---|---|
 | MODEL_PATH | FRAUD_MODEL_PATH | models/fraud_model.pkl (from the working directory) |
+| DATABASE_URL | DATABASE_URL | unset: use DATABASE; postgresql://USER:PASSWORD@HOST/NAME for PostgreSQL |
 | DATABASE | FRAUD_DATABASE | instance/predictions.sqlite3 (from the working directory) |
 | API_TOKEN | FRAUD_API_TOKEN | unset: write endpoints then refuse every request |
 | MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | 1 MiB |
@@ -10,7 +11,8 @@
 | LOG_LEVEL | FRAUD_LOG_LEVEL | INFO |
 
 Secrets such as the token only ever come from the environment (or a test's mapping), never
-from code or files in the repository.
+from code or files in the repository. DATABASE_URL has no FRAUD_ prefix: platforms set it under that
+name when they attach a database (Heroku Postgres, Render, Fly.io); it may hold a password too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "MODEL_PATH": "models/fraud_model.pkl",
+    "DATABASE_URL": None,
     "DATABASE": "instance/predictions.sqlite3",
     "API_TOKEN": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -32,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
 
 ENVIRONMENT = {
     "MODEL_PATH": ("FRAUD_MODEL_PATH", str),
+    "DATABASE_URL": ("DATABASE_URL", str),
     "DATABASE": ("FRAUD_DATABASE", str),
     "API_TOKEN": ("FRAUD_API_TOKEN", str),
     "MAX_CONTENT_LENGTH": ("FRAUD_MAX_BODY_BYTES", int),

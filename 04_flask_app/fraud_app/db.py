@@ -1,114 +1,312 @@
-"""Stored predictions in SQLite.
+"""Stored predictions, in SQLite or in PostgreSQL, through SQLAlchemy Core.
 
-One connection per request (opened on first use, closed at the end of the request), so that
-several gunicorn worker processes can share one database file. WAL mode lets readers work
-while a writer writes; the busy timeout makes a writer wait for another instead of failing.
+Which database:
+
+| DATABASE_URL | the database |
+|---|---|
+| unset | the SQLite file DATABASE (FRAUD_DATABASE, default instance/predictions.sqlite3): nothing to install |
+| sqlite:///path/to/file.sqlite3 | that SQLite file (four slashes for an absolute path) |
+| postgresql://USER:PASSWORD@HOST:PORT/NAME | that PostgreSQL database, through the psycopg 3 driver |
+| postgres://... | the same: Heroku's spelling, which SQLAlchemy itself no longer accepts |
+
+SQLite suits a laptop and one machine; a deployed app needs a database server, because a platform's
+disk is wiped at every restart and is not shared between machines (chapter 07).
+
+The table is defined once, below, in Python. SQLAlchemy writes from it the CREATE TABLE that each
+database understands (``schema_sql`` shows both) and builds the queries, so a column is named in one
+place. ``init_app`` runs at start-up: it connects, and creates the table if it does not exist yet. A bad
+DATABASE_URL, a server that does not answer or a wrong password stop the app there, with a
+:class:`DatabaseError` that names the problem, never at the first request.
+
+Several processes share the database: gunicorn loads the app once in its master process, then forks
+the workers. A connection must never be used by two processes, so the master closes its connections
+after start-up, and each worker opens its own (``_after_fork_in_child``). PostgreSQL connections are
+kept in a pool, one pool per process. A SQLite connection is opened for each transaction and closed after
+it, as cheap as opening a file; the file is in WAL mode, where readers never wait for the writer, and a
+writer that finds another one busy waits up to BUSY_TIMEOUT_SECONDS instead of failing.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
+import os
+import re
+import weakref
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
-from flask import Flask, current_app, g
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import NullPool
 
-BUSY_TIMEOUT_SECONDS = 10
+BUSY_TIMEOUT_SECONDS = 10  # SQLite: how long a writer waits for another
+CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long to wait for the server at start-up (unless the URL says)
+MAX_ID = 2**31 - 1  # ids are INTEGER: 32 bits in PostgreSQL
+SCHEMA_LOCK = 20_240_610  # PostgreSQL: the number of the lock held while the table is created (any number will do)
 
 
-def connect(path: str) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    return connection
+class DatabaseError(Exception):
+    """The configured database cannot be used; the message names it (password hidden) and says why."""
+
+
+class UTCTimestamp(sa.types.TypeDecorator):
+    """A moment, as a Python datetime in UTC.
+
+    PostgreSQL stores it as TIMESTAMP WITH TIME ZONE. SQLite has no date type: it stores the ISO 8601
+    text that the API shows (``2026-05-20T09:30:00.123Z``), which sorts in time order.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(sa.Text() if dialect.name == "sqlite" else sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value, dialect):
+        return iso(value) if value is not None and dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+metadata = sa.MetaData()
+
+#: Stored predictions: one row per scored transaction that a client chose to keep.
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),  # given by the database, never reused
+    sa.Column("inputs", sa.JSON, nullable=False),  # the validated transaction
+    sa.Column("fraud_probability", sa.Float, nullable=False),
+    sa.Column("is_fraud", sa.Boolean, nullable=False),  # the model's decision at `threshold`
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("model_version", sa.Text, nullable=False),
+    sa.Column("label", sa.Boolean, nullable=True),  # the confirmed outcome; NULL until known
+    sa.Column("created_at", UTCTimestamp, nullable=False),
+    sa.Column("updated_at", UTCTimestamp, nullable=False),
+    sqlite_autoincrement=True,  # SQLite too never reuses the id of a deleted row
+)
+
+#: Creates the table if it is missing; running it twice changes nothing.
+CREATE = sa.schema.CreateTable(predictions, if_not_exists=True)
+
+
+def schema_sql(dialect: str) -> str:
+    """The CREATE TABLE statement that ``init_app`` runs on ``dialect`` ("sqlite" or "postgresql")."""
+    statement = str(CREATE.compile(dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect()))
+    return "\n".join(line.rstrip().replace("\t", "    ") for line in statement.strip().splitlines())
+
+
+# --- Which database: the URL ------------------------------------------------------------------------------
+
+def database_url(config) -> URL:
+    """The URL of the app's database: DATABASE_URL when set, else the SQLite file DATABASE.
+
+    Raises DatabaseError for a URL that cannot be parsed or names a database this app does not use.
+    """
+    raw = (config.get("DATABASE_URL") or "").strip()
+    if not raw:
+        return URL.create("sqlite+pysqlite", database=str(config["DATABASE"]))
+    try:
+        url = make_url(raw)
+    except (sa.exc.ArgumentError, ValueError):
+        raise DatabaseError(
+            f"DATABASE_URL={hide_password(raw)!r} is not a database URL; expected "
+            "postgresql://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
+        ) from None
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return url.set(drivername="postgresql+psycopg")  # psycopg 3, the driver requirements.txt installs
+    if url.drivername in ("sqlite", "sqlite+pysqlite"):
+        if url.database in (None, "", ":memory:"):
+            raise DatabaseError(
+                f"DATABASE_URL={raw} is a database in memory, which each worker would see empty and lose "
+                "when it stops; name a file: sqlite:///instance/predictions.sqlite3"
+            )
+        return url.set(drivername="sqlite+pysqlite")
+    raise DatabaseError(
+        f"DATABASE_URL={url.render_as_string(hide_password=True)} names a database this app does not use "
+        f"({url.drivername!r}); use postgresql://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
+    )
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", text)
+
+
+def describe(url: URL, config) -> str:
+    """How an error message names the database: as configured, without the password."""
+    if (config.get("DATABASE_URL") or "").strip():
+        return f"DATABASE_URL={hide_password(config['DATABASE_URL'].strip())}"
+    return f"SQLite database {url.database}"
+
+
+def reason(error: BaseException) -> str:
+    """The driver's own explanation, on one line."""
+    original = getattr(error, "orig", None) or error
+    lines = (" ".join(line.split()) for line in str(original).splitlines())
+    return "; ".join(line for line in lines if line) or type(original).__name__
+
+
+# --- Connections: an engine, and a pool per process --------------------------------------------------------
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def create_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+    else:
+        connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        # pre_ping: a pooled connection that the server closed (a restart, maintenance) is replaced, not used
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    _engines.add(engine)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection, connection_record) -> None:
+    # Python's sqlite3 starts a transaction only before a write; leave that to SQLAlchemy (below), so that
+    # every transaction is a real one: the page of a listing and its total then come from one snapshot.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _after_fork_in_child() -> None:
+    """In a new process (a gunicorn worker): a fresh, empty pool for each engine. The parent's connections
+    are left alone, not closed, since they are still the parent's."""
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):  # Windows has no fork()
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def init_app(app: Flask) -> None:
-    """Create the database file and its table if they do not exist yet."""
-    path = Path(app.config["DATABASE"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with connect(str(path)) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: set once, kept
-        connection.executescript(resources.files("fraud_app").joinpath("schema.sql").read_text())
-    connection.close()
-    app.teardown_appcontext(close_db)
+    """Connect to the database and create the table if it does not exist yet; raise DatabaseError if that fails."""
+    url = database_url(app.config)
+    name = describe(url, app.config)
+    try:
+        if url.get_backend_name() == "sqlite":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+    except OSError as error:  # the SQLite file's folder cannot be made
+        raise DatabaseError(f"{name}: {reason(error)}") from None
+    except ImportError as error:
+        raise DatabaseError(f"{name}: the driver is not installed ({error}); pip install -r requirements.txt") from None
+    try:
+        if url.get_backend_name() == "sqlite":
+            raw = engine.raw_connection()  # a PRAGMA that changes the journal must run outside a transaction
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: set once, kept
+            finally:
+                raw.close()
+        with engine.begin() as connection:
+            if url.get_backend_name() == "postgresql":
+                # Two dynos starting at once must not both create the table: the second waits for the first.
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+            connection.execute(CREATE)
+    except sa.exc.SQLAlchemyError as error:
+        raise DatabaseError(f"{name}: {reason(error)}") from None
+    finally:
+        engine.dispose()  # this process (gunicorn's master) serves no request: it keeps no connection open
+    app.extensions["fraud_db"] = engine
 
 
-def get_db() -> sqlite3.Connection:
-    if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
-    return g.db
+def engine() -> Engine:
+    return current_app.extensions["fraud_db"]
 
 
-def close_db(exception: BaseException | None = None) -> None:
-    connection = g.pop("db", None)
-    if connection is not None:
-        connection.close()
+# --- Stored predictions -----------------------------------------------------------------------------------
+
+def now() -> datetime:
+    """The time in UTC, to the millisecond, the precision the API shows."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso(moment: datetime) -> str:
+    """``2026-05-20T09:30:00.123Z``: ISO 8601, in UTC, to the millisecond."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def as_resource(row: sqlite3.Row) -> dict:
-    """A stored row as the API's JSON resource."""
+def as_resource(row) -> dict:
+    """A stored row as the API's JSON resource: the same on every database."""
     return {
-        "id": row["id"],
-        "inputs": json.loads(row["inputs"]),
-        "fraud_probability": row["fraud_probability"],
-        "is_fraud": bool(row["is_fraud"]),
-        "threshold": row["threshold"],
-        "model_version": row["model_version"],
-        "label": None if row["label"] is None else bool(row["label"]),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        "id": row.id,
+        "inputs": row.inputs,
+        "fraud_probability": row.fraud_probability,
+        "is_fraud": row.is_fraud,
+        "threshold": row.threshold,
+        "model_version": row.model_version,
+        "label": row.label,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
     }
+
+
+def _get(connection, prediction_id: int) -> dict | None:
+    if not 0 < prediction_id <= MAX_ID:  # no such id can exist (and PostgreSQL would refuse the number)
+        return None
+    row = connection.execute(sa.select(predictions).where(predictions.c.id == prediction_id)).one_or_none()
+    return None if row is None else as_resource(row)
 
 
 def create(inputs: dict, outcome: dict) -> dict:
     stamp = now()
-    cursor = get_db().execute(
-        "INSERT INTO predictions (inputs, fraud_probability, is_fraud, threshold, model_version,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            json.dumps(inputs),
-            outcome["fraud_probability"],
-            outcome["is_fraud"],
-            outcome["threshold"],
-            outcome["model_version"],
-            stamp,
-            stamp,
-        ),
-    )
-    return get(cursor.lastrowid)
+    with engine().begin() as connection:
+        inserted = connection.execute(
+            predictions.insert().values(
+                inputs=inputs,
+                fraud_probability=outcome["fraud_probability"],
+                is_fraud=outcome["is_fraud"],
+                threshold=outcome["threshold"],
+                model_version=outcome["model_version"],
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+        return _get(connection, inserted.inserted_primary_key.id)
 
 
 def get(prediction_id: int) -> dict | None:
-    row = get_db().execute("SELECT * FROM predictions WHERE id = ?", (prediction_id,)).fetchone()
-    return None if row is None else as_resource(row)
+    with engine().connect() as connection:
+        return _get(connection, prediction_id)
 
 
 def page(limit: int, offset: int) -> tuple[list[dict], int]:
     """Predictions ``offset`` to ``offset + limit``, oldest first, and how many there are in all."""
-    connection = get_db()
-    connection.execute("BEGIN")  # one snapshot: the page and the total agree
-    try:
-        rows = connection.execute("SELECT * FROM predictions ORDER BY id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
-        total = connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
-    finally:
-        connection.execute("COMMIT")
+    with engine().connect() as connection:
+        if connection.dialect.name == "postgresql":  # one snapshot: the page and the total agree
+            connection.execution_options(isolation_level="REPEATABLE READ")  # (a SQLite transaction is one)
+        rows = connection.execute(
+            sa.select(predictions).order_by(predictions.c.id).limit(limit).offset(min(offset, MAX_ID))
+        ).all()
+        total = connection.scalar(sa.select(sa.func.count()).select_from(predictions))
     return [as_resource(row) for row in rows], total
 
 
 def set_label(prediction_id: int, label: bool) -> dict | None:
     """Record the confirmed outcome. Setting the same label again changes nothing (idempotent PUT)."""
-    get_db().execute(
-        "UPDATE predictions SET label = ?, updated_at = ? WHERE id = ? AND label IS NOT ?",
-        (label, now(), prediction_id, label),
-    )
-    return get(prediction_id)
+    if not 0 < prediction_id <= MAX_ID:
+        return None
+    with engine().begin() as connection:
+        connection.execute(
+            predictions.update()
+            .where(predictions.c.id == prediction_id, predictions.c.label.is_distinct_from(label))
+            .values(label=label, updated_at=now())
+        )
+        return _get(connection, prediction_id)
 
 
 def delete(prediction_id: int) -> bool:
-    return get_db().execute("DELETE FROM predictions WHERE id = ?", (prediction_id,)).rowcount == 1
+    if not 0 < prediction_id <= MAX_ID:
+        return False
+    with engine().begin() as connection:
+        return connection.execute(predictions.delete().where(predictions.c.id == prediction_id)).rowcount == 1

@@ -31,18 +31,24 @@ def model_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app(model_path, tmp_path):
-    """The app, configured for a test: its own empty database and a known token."""
+def app(model_path, tmp_path, database_url):
+    """The app, configured for a test: its own empty database and a known token.
+
+    The database is a SQLite file, or PostgreSQL in a test parametrized with ``backend`` (see below).
+    """
     from fraud_app import create_app
 
-    return create_app(
+    app = create_app(
         {
             "TESTING": True,
             "MODEL_PATH": str(model_path),
             "DATABASE": str(tmp_path / "predictions.sqlite3"),
+            "DATABASE_URL": database_url,
             "API_TOKEN": TOKEN,
         }
     )
+    yield app
+    app.extensions["fraud_db"].dispose()  # close its pooled connections now, not whenever it is collected
 
 
 @pytest.fixture
@@ -105,11 +111,72 @@ def served(request, auth, tmp_path_factory):
     if os.environ.get("FRAUD_TEST_SERVER"):
         yield SimpleNamespace(url=os.environ["FRAUD_TEST_SERVER"].rstrip("/"))  # all the tests use is .url
         return
-    model_path = request.getfixturevalue("model_path")
     database = tmp_path_factory.mktemp("served") / "predictions.sqlite3"
-    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(database), "FRAUD_API_TOKEN": auth.token,
-           "WEB_CONCURRENCY": "2", "HOST": "127.0.0.1"}
+    yield from serve_with_gunicorn(request.getfixturevalue("model_path"), auth,
+                                   {"FRAUD_DATABASE": str(database), "DATABASE_URL": ""}, name="gunicorn")
+
+
+def serve_with_gunicorn(model_path, auth, database_env, name):
+    """gunicorn with 2 workers serving the app on a free port, its database named in ``database_env``."""
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_API_TOKEN": auth.token, "WEB_CONCURRENCY": "2",
+           "HOST": "127.0.0.1", **database_env}
     command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
-    with course.serve_command(command, name="gunicorn", env=env, ready_path="/health", announce=False) as server:
+    with course.serve_command(command, name=name, env=env, ready_path="/health", announce=False) as server:
         yield server
     assert server.returncode == 0, server.log()
+
+
+# --- The database: SQLite by default, PostgreSQL for the tests parametrized with `backend` -----------------
+#
+# A test module runs its tests on both databases with
+#     pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+# Each PostgreSQL test gets an empty table in a database of a server that the session starts once.
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server (course/postgres.py), started once for the session, stopped at its end.
+
+    Without PostgreSQL installed, the tests that need it are skipped and say why; with CI=true they fail.
+    """
+    from course.postgres import PostgresNotFound, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresNotFound as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{error}; CI=true needs it (.ci/run installs it)", pytrace=False)
+        pytest.skip(str(error))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The database of the `app` fixture: "sqlite", unless the test is parametrized with another."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_tests_database(postgres) -> str:
+    """The DATABASE_URL of a PostgreSQL database for the app fixture's tests."""
+    return postgres.create_database("app_tests")
+
+
+@pytest.fixture
+def database_url(request, backend) -> str | None:
+    """The app's DATABASE_URL: None (the SQLite file DATABASE) or a PostgreSQL database without the table."""
+    if backend == "sqlite":
+        return None
+    url = request.getfixturevalue("postgres_tests_database")
+    with request.getfixturevalue("postgres").connect("app_tests") as connection:
+        connection.execute("DROP TABLE IF EXISTS predictions")  # the app creates it afresh: ids start at 1
+    return url
+
+
+@pytest.fixture(scope="session")
+def served_postgresql(request, auth, postgres):
+    """Like `served`, with its predictions stored in PostgreSQL (a database of its own)."""
+    url = postgres.create_database("served")
+    yield from serve_with_gunicorn(request.getfixturevalue("model_path"), auth, {"DATABASE_URL": url},
+                                   name="gunicorn (PostgreSQL)")

@@ -1,8 +1,13 @@
-"""The stored-prediction REST resource: create, read, list, label, delete, and who may write."""
+"""The stored-prediction REST resource: create, read, list, label, delete, and who may write.
+
+Every test runs twice: on SQLite (the default) and on PostgreSQL (DATABASE_URL), which must answer alike.
+"""
 
 from urllib.parse import urljoin
 
 import pytest
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)  # see conftest.py
 
 
 def location(response) -> str:

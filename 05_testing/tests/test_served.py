@@ -3,6 +3,7 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 
@@ -45,7 +46,10 @@ def test_no_bad_input_produces_a_server_error(served, auth, transaction):
     assert requests.get(served.url + "/health", timeout=5).status_code == 200  # still up
 
 
-def test_concurrent_writes_across_workers_are_all_stored(served, auth, transaction):
+@pytest.mark.parametrize("server", ["served", "served_postgresql"], ids=["sqlite", "postgresql"])
+def test_concurrent_writes_across_workers_are_all_stored(request, server, auth, transaction):
+    served = request.getfixturevalue(server)
+
     def create(hour_and_index):
         hour, index = hour_and_index
         body = {**transaction, "hour": hour, "account_age_days": index}
