@@ -1,0 +1,184 @@
+"""`make bench` (tools/bench.py): it measures what it says, writes its table and chart, stays on this machine
+and within its bounds, and stops what it starts. No timings are asserted: a tiny run checks the machinery,
+and the full benchmark is not part of `make test`."""
+
+import json
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import course
+from train import train
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import bench  # noqa: E402
+
+COMMITTED = ROOT / "07_heroku" / "bench"
+SECTIONS = ["## Targets", "## In-process, no HTTP (the floor)", "## Single-row requests over HTTP",
+            "## Batches: many rows in one request (fraud app, gunicorn, one request at a time)"]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    """A model trained for these tests, as `make model` trains it."""
+    path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
+    train(ROOT / "data" / "transactions.csv", path, seed=42)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny(model, tmp_path_factory):
+    """A tiny run (two gunicorn servers, a handful of requests) and every server it started."""
+    started = []
+    original = bench.start_servers
+
+    def recording(*args, **kwargs):
+        servers = original(*args, **kwargs)
+        started.extend(servers.values())
+        return servers
+
+    out = tmp_path_factory.mktemp("bench")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench, "start_servers", recording)
+        results = bench.run(model, out, repeats=1, requests=6, concurrency=(1, 2), batch_sizes=(1, 10),
+                            servers=("gunicorn", "bare"), budget_seconds=60, in_process_seconds=0.01,
+                            profile_requests=4, log=lambda message: None)
+    return results, out, started
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def table(markdown: str, heading: str) -> list[list[str]]:
+    """The rows of the first table after ``heading`` (header row first), as lists of cells."""
+    section = markdown[markdown.index(heading):]
+    rows = []
+    for line in section.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        if not line.startswith("|---"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_a_run_writes_the_table_the_chart_the_numbers_and_the_profile(tiny):
+    results, out, _ = tiny
+    assert sorted(path.name for path in out.iterdir()) == sorted(bench.OUTPUTS)
+    width, height = png_size(out / "results.png")
+    assert width > height > 300
+    assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(results))
+    assert "POST /api/v1/predict with one transaction" in (out / "profile.txt").read_text()
+    assert "FraudModel.score" in (out / "profile.txt").read_text()
+
+
+def test_the_table_has_a_row_for_every_measurement(tiny):
+    results, out, _ = tiny
+    text = (out / "results.md").read_text()
+    assert [line for line in text.splitlines() if line.startswith("## ")] == SECTIONS
+    targets = table(text, "## Targets")
+    assert targets[0] == ["target", "goal", "measured", "met"]
+    assert [row[1] for row in targets[1:]] == ["≥ 0.9", "≥ 50"]
+    assert all(re.fullmatch(r"[\d,.]+", row[2]) and row[3] in ("yes", "**no**") for row in targets[1:])
+    floor = table(text, "## In-process")
+    assert floor[0] == ["what", "ms per call", "calls/s (one core)"]
+    assert len(floor) == 1 + 2 + 2  # test client, FraudModel.score, predict_proba on 1 and on 10 rows
+    http = table(text, "## Single-row requests over HTTP")
+    assert http[0] == ["server", "concurrency", "requests/s", "p50 ms", "p99 ms", "not 200"]
+    servers = [(row[0], row[1]) for row in http[1:]]
+    for label in ("fraud app, gunicorn (2 workers)", "bare endpoint, gunicorn (2 workers)"):
+        assert (label, "1") in servers
+        assert (label, "2") in servers
+    assert all(row[5] == "0" for row in http[1:]), "every request of the tiny run is answered with 200"
+    batches = table(text, "## Batches")
+    assert batches[0] == ["rows per request", "ms per request", "ms per row", "rows/s", "the model alone, ms per row"]
+    assert [row[0] for row in batches[1:]] == ["1", "10"]
+
+
+def test_the_table_says_which_machine_and_libraries(tiny):
+    results, out, _ = tiny
+    text = (out / "results.md").read_text()
+    machine = results["machine"]
+    assert f"**{machine['cpu']}, {machine['cores']} cores**" in text
+    for name in ("Flask", "gunicorn", "waitress", "scikit-learn", "pandas"):
+        assert f"{name} {machine['packages'][name]}" in text
+    assert str(ROOT) not in text  # no paths, no host names
+    assert "/tmp/" not in text
+    assert not re.search(r"127\.0\.0\.1:\d+", text)
+
+
+def test_it_talks_only_to_this_machine_and_stops_what_it_started(tiny):
+    results, _, started = tiny
+    assert results["settings"]["host"] == "127.0.0.1"
+    assert {server.url.split(":")[1] for server in started} == {"//127.0.0.1"}
+    assert len(started) == 2
+    assert all(not server.running and server.returncode is not None for server in started)
+    assert not [server for server in course.running_servers() if server.name.startswith("bench-")]
+    with pytest.raises(ValueError, match="may only target this machine"):
+        bench.measure("http://example.com", bench.get("/health"), 1, 1, bench.Budget(10), time_limit=1)
+
+
+def test_when_the_time_budget_is_spent_it_skips_the_rest_and_says_so(model, tmp_path):
+    results = bench.run(model, tmp_path, repeats=2, requests=4, concurrency=(1,), batch_sizes=(1,),
+                        servers=("gunicorn",), budget_seconds=0, in_process_seconds=0.01, profile_requests=2,
+                        log=lambda message: None)
+    assert results["skipped"] > 0
+    assert all(cell["requests"] == 0 for cell in results["http"] + results["batches"])
+    text = (tmp_path / "results.md").read_text()
+    assert "**Stopped early**" in text
+    assert "| n/a | n/a |" in text  # no ratio without measurements, and no claim either
+    assert png_size(tmp_path / "results.png")
+
+
+@pytest.mark.parametrize("argv", [["--repeats", "50"], ["--concurrency", "100"], ["--batch-sizes", "5000"],
+                                  ["--servers", "nginx"]])
+def test_the_command_line_keeps_a_run_small(argv, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(argv)
+    assert "error" in capsys.readouterr().err
+
+
+def test_the_bare_endpoint_scores_like_the_app(model, monkeypatch, tmp_path):
+    from fraud_app import create_app
+
+    monkeypatch.setenv("FRAUD_MODEL_PATH", str(model))
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    sys.modules.pop("bare_app", None)
+    import bare_app
+
+    transaction = bench.transactions(1)[0]
+    bare = bare_app.app.test_client().post("/api/v1/predict", json=transaction).get_json()
+    app = create_app({"MODEL_PATH": str(model), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None})
+    answer = app.test_client().post("/api/v1/predict", json=transaction).get_json()
+    assert answer["fraud_probability"] == round(bare["fraud_probability"], 6)
+    sys.modules.pop("bare_app", None)
+
+
+def test_make_bench_runs_the_benchmark_into_build_bench():
+    makefile = (ROOT / "Makefile").read_text()
+    assert ".PHONY: bench\nbench:" in makefile
+    assert re.search(r"^bench:.*## \S", makefile, re.M)
+    dry = subprocess.run(["make", "--no-print-directory", "--dry-run", "bench"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    assert "tools/bench.py --model models/fraud_model.pkl --out build/bench" in dry
+    assert "make bench" in (ROOT / "README.md").read_text()
+
+
+def test_the_course_shows_a_complete_committed_run():
+    """Chapter 07 shows 07_heroku/bench/: the files of one full `make bench` run, untouched by hand."""
+    results = json.loads((COMMITTED / "results.json").read_text())
+    assert (COMMITTED / "results.md").read_text() == bench.markdown(results)
+    assert png_size(COMMITTED / "results.png")
+    assert results["skipped"] == 0
+    assert results["settings"]["servers"] == list(bench.SERVERS)
+    assert results["settings"]["batch_sizes"] == [1, 10, 100, 1000]
+    assert results["seconds"] < 120
+    for target in ("app_vs_bare", "batch_vs_single"):
+        assert results["ratios"][target]["value"] >= results["ratios"][target]["goal"], target
