@@ -20,6 +20,7 @@ import threading
 from flask import Blueprint, Flask, current_app, request, url_for
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import BadRequest, Conflict, HTTPException, NotFound, Unauthorized, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Real tokens never live in code: they come from the environment or a secret store.
 # This one exists only so the lesson runs out of the box; it is used when RATINGS_API_TOKEN is unset.
@@ -59,6 +60,12 @@ def create_app(config=None):
     app.register_blueprint(rest)
     app.register_blueprint(rpc)
     app.register_error_handler(HTTPException, json_error)
+
+    # Behind a proxy that serves the app under a path prefix, as Binder's jupyter-server-proxy
+    # serves it under /user/<name>/proxy/<port>/, the Location header must carry that prefix.
+    # The proxy says what it is in the X-Forwarded-Prefix header; ProxyFix hands it to url_for,
+    # and trusts no other X-Forwarded-* header. Called directly, nothing changes: /ratings/4.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=0, x_host=0, x_port=0, x_prefix=1)
     return app
 
 
