@@ -92,6 +92,10 @@ $(MODEL): data/transactions.csv 03_pickle_model/train.py 03_pickle_model/artefac
 bundle: setup $(MODEL) ## write build/fraud-app/: the app, its model, Procfile, Dockerfile (deployable on its own)
 	$(BIN)/python tools/bundle.py --model $(MODEL) --out $(BUNDLE)
 
+.PHONY: bench
+bench: setup $(MODEL) ## the serving benchmark (127.0.0.1 only, under 2 minutes): table and chart in build/bench/
+	$(BIN)/python tools/bench.py --model $(MODEL) --out build/bench $(BENCH_ARGS)
+
 .PHONY: nav
 nav: setup ## regenerate the navigation bars, index.ipynb's contents and the README's chapter table
 	$(BIN)/python tools/navigation.py
@@ -107,6 +111,14 @@ requirements: setup ## recompile requirements*.txt from requirements*.in with pi
 	  --output-file requirements-app.txt requirements-app.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --output-file requirements.txt requirements.in
+
+.PHONY: slides
+slides: setup ## build a reveal.js slide deck per notebook into build/slides/ (works offline)
+	$(BIN)/python tools/slides.py build --out build/slides $(NOTEBOOKS)
+
+.PHONY: reset
+reset: ## restore the notebooks to their committed state, saving changed ones to backups/ first
+	$(PYTHON) tools/reset.py
 
 .PHONY: clean
 clean: ## remove what the commands built (models/, build/, caches); keeps .venv
