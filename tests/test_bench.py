@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import course
-from train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -23,12 +22,10 @@ SECTIONS = ["## Targets", "## In-process, no HTTP (the floor)", "## Single-row r
             "## Batches: many rows in one request (fraud app, gunicorn, one request at a time)"]
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    """A model trained for these tests, as `make model` trains it."""
-    path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
-    train(ROOT / "data" / "transactions.csv", path, seed=42)
-    return path
+@pytest.fixture(scope="session")
+def model(model_path) -> Path:
+    """The session's model (conftest.py at the top of the repository trains it once)."""
+    return model_path
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import pytest
 import requests
 
 import course
-from train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -34,11 +33,9 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="session")
-def model(tmp_path_factory) -> Path:
-    """A model trained once for these tests, as `make model` trains it."""
-    path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
-    train(ROOT / "data" / "transactions.csv", path, seed=42)
-    return path
+def model(model_path) -> Path:
+    """The session's model (conftest.py at the top of the repository trains it once)."""
+    return model_path
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import requests
 
 import course
 import image
-from train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -90,11 +89,9 @@ def wait_for_health(url: str, timeout: float = 90) -> requests.Response:
             time.sleep(0.5)
 
 
-def test_the_image_builds_and_serves_the_app(engine, tmp_path):
-    model = tmp_path / "model" / "fraud_model.pkl"
-    train(ROOT / "data" / "transactions.csv", model, seed=42)
+def test_the_image_builds_and_serves_the_app(engine, model_path, tmp_path):
     context = tmp_path / "fraud-app"
-    bundle.build(model, context)
+    bundle.build(model_path, context)
     unique = uuid.uuid4().hex[:12]
     tag, name, port = f"fraud-app-test:{unique}", f"fraud-app-test-{unique}", course.free_port()
     docker(*image.build_command(str(context), tag)[1:], timeout=900)

@@ -2,7 +2,6 @@
 and `make slides` builds reveal.js decks that render with the network off."""
 
 import importlib.metadata
-import os
 import re
 import shutil
 import subprocess
@@ -12,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course.browser import chromium_for_test
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import navigation  # noqa: E402
@@ -20,8 +21,6 @@ import slides  # noqa: E402
 NOTEBOOKS = slides.notebook_paths()
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 # As in chapter 05's browser test: root in a container needs --no-sandbox; the rest keep Chromium quiet.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def test_the_slideshow_extension_is_installed():
@@ -129,26 +128,11 @@ def test_the_contents_deck_links_to_the_chapter_decks(decks):
         assert f'href="{path.stem}.slides.html"' in html
 
 
-def find_chromium():
-    configured = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    return configured if Path(configured).is_file() else None
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (skipped with a reason where there is none, except in CI)."""
-    executable = find_chromium()
-    if executable is None:
-        reason = "no Chromium found ($CHROMIUM or /usr/bin/chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the slides' browser test is mandatory in CI, but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
+    with chromium_for_test("the slides' browser test") as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("path", [NOTEBOOKS[0], NOTEBOOKS[1]], ids=lambda path: path.stem)

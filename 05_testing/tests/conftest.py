@@ -14,22 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
 
 
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory) -> Path:
-    """A model trained once per test session on the course's data, as `make model` does.
-
-    $FRAUD_TEST_MODEL names one already trained that way instead (chapter 05's notebook trains
-    once and lends its model to the suites it runs).
-    """
-    if os.environ.get("FRAUD_TEST_MODEL"):
-        return Path(os.environ["FRAUD_TEST_MODEL"])
-    from train import train  # imported here: a run that needs no model skips scikit-learn's start-up
-
-    path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
-    train(ROOT / "data" / "transactions.csv", path, seed=42)
-    return path
-
-
 @pytest.fixture
 def app(model_path, tmp_path, database_url):
     """The app, configured for a test: its own empty database and a known token.

@@ -1,8 +1,6 @@
 """End to end in a real browser: Chromium, driven by Playwright, fills in the app's form.
 
-Where the browser lives: $CHROMIUM (default /usr/bin/chromium, Debian's package), else a
-Chromium that Playwright installed itself (`playwright install chromium`). Without either, the
-tests are skipped with a visible reason, except when CI=true: then they must run.
+Where the browser lives, and when these tests are skipped: see course/browser.py.
 
 The result (the probability read from the page, and a screenshot) is written to
 $BROWSER_RESULTS (default build/browser/), where chapter 05's notebook shows it.
@@ -15,41 +13,17 @@ from pathlib import Path
 import pytest
 import requests
 
+from course.browser import chromium_for_test
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(os.environ.get("BROWSER_RESULTS", ROOT / "build" / "browser"))
-# As root in a container Chromium needs --no-sandbox; the rest keep it from calling home
-# (this machine, like many CI runners, has no network beyond the package registries).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def find_chromium() -> str | None:
-    """The Chromium to drive: $CHROMIUM or /usr/bin/chromium, else Playwright's own, else None."""
-    configured = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if Path(configured).is_file():
-        return configured
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        own = playwright.chromium.executable_path
-    return own if Path(own).is_file() else None
 
 
 @pytest.fixture(scope="module")
 def browser():
     """A headless Chromium for this module's tests."""
-    executable = find_chromium()
-    if executable is None:
-        reason = "no Chromium found ($CHROMIUM, /usr/bin/chromium or `playwright install chromium`)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test is mandatory in CI, but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=FLAGS, headless=True)
+    with chromium_for_test("the browser test") as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -65,8 +65,9 @@ def test_a_tampered_model_stops_the_app(model_path, tmp_path):
 
 
 def test_the_database_is_created_in_wal_mode(app):
+    import contextlib
     import sqlite3
 
-    with sqlite3.connect(app.config["DATABASE"]) as connection:
+    with contextlib.closing(sqlite3.connect(app.config["DATABASE"])) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 0
