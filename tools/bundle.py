@@ -35,6 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from course.environment import pinned
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path("models/fraud_model.pkl")
 OUT = Path("build/fraud-app")
@@ -77,13 +79,7 @@ class BundleError(Exception):
 
 def pins(requirements: Path) -> dict[str, str]:
     """``{name: version}`` of the ``name==version`` lines of a pip-compile file."""
-    found = {}
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            found[name.strip().lower()] = version.strip()
-    return found
+    return pinned(requirements)
 
 
 def check_model(model: Path, requirements: Path) -> dict:
