@@ -43,8 +43,37 @@ def check(exercise: str, answer: Any, test: Callable[[Any], bool], hint: str | C
     elif verdict:
         print(f"{exercise}: correct. Well done!")
     else:
-        said = f" (checking your answer raised {type(error).__name__}: {error})" if error else ""
+        said = f" ({plain_words(answer, error)})" if error else ""
         print(f"{exercise}: not quite. Hint: {hint_for(answer, hint)}{said}")
+
+
+def plain_words(answer: Any, error: Exception) -> str:
+    """Why the check could not read ``answer``, in words a learner knows: never an exception's name.
+
+    A check that raises while it reads an answer (``answer["id"]`` on a list, ``.strip()`` on a
+    number) found an answer of another shape than the exercise asks for; that is what to say.
+    """
+    kind = describe(answer)
+    if isinstance(error, KeyError):
+        return f"your answer has no {error.args[0]!r} in it" if error.args else "something is missing from your answer"
+    if isinstance(error, IndexError):
+        return "your answer has fewer items than the exercise asks for"
+    if isinstance(error, AttributeError | TypeError):
+        return f"your answer is {kind}, which is not the kind of value the exercise asks for"
+    if isinstance(error, ValueError):
+        return "your answer has the right kind, but a value the exercise cannot use"
+    return "your answer could not be read as the exercise asks; compare its kind with the exercise's wording"
+
+
+KINDS = {bool: "True or False", int: "a whole number", float: "a number", str: "a string", list: "a list",
+         tuple: "a tuple", set: "a set", dict: "a dict", type(None): "None"}
+
+
+def describe(value: Any) -> str:
+    """The kind of ``value`` in plain words: "a list", "a string", "a function"."""
+    if callable(value) and not isinstance(value, type):
+        return "a function"
+    return KINDS.get(type(value), f"a {type(value).__name__} object")
 
 
 def hint_for(answer: Any, hint: str | Callable[[Any], str]) -> str:
@@ -55,7 +84,6 @@ def hint_for(answer: Any, hint: str | Callable[[Any], str]) -> str:
         return hint(answer)
     except Exception:  # noqa: BLE001 - a broken hint must not hide the verdict
         return "compare your answer with the exercise's wording once more"
-
 
 
 def check_equal(exercise: str, answer: Any, expected: Any, hint: str) -> None:

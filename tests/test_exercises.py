@@ -24,8 +24,23 @@ def test_a_check_that_raises_counts_as_wrong_without_a_traceback(capsys):
     course.check("Exercise 3", 42, lambda a: a.strip() == "x", hint="a string, please")
     assert capsys.readouterr().out == (
         "Exercise 3: not quite. Hint: a string, please"
-        " (checking your answer raised AttributeError: 'int' object has no attribute 'strip')\n"
+        " (your answer is a whole number, which is not the kind of value the exercise asks for)\n"
     )
+
+
+@pytest.mark.parametrize(("answer", "test", "words"), [
+    ({"movie": "Up"}, lambda a: a["id"] == 1, "your answer has no 'id' in it"),
+    ([], lambda a: a[2], "fewer items"),
+    (None, lambda a: len(a) == 3, "your answer is None"),
+    ("abc", lambda a: int(a) == 3, "a value the exercise cannot use"),
+    (print, lambda a: a + 1, "your answer is a function"),
+])
+def test_a_hint_never_shows_python_internals(answer, test, words, capsys):
+    course.check("Exercise 7", answer, test, hint="look again")
+    printed = capsys.readouterr().out
+    assert words in printed
+    for internal in ("Error", "raised", "Traceback", "object has no attribute", "NoneType"):
+        assert internal not in printed, printed
 
 
 @pytest.mark.parametrize(("answer", "verdict"), [(5, True), (4, False), (..., None), ("5", False)])
