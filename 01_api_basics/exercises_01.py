@@ -4,7 +4,11 @@ Each check prints whether the answer is right and, if not, a hint about this par
 ``SAMPLES`` holds right and wrong answers: the course's tests prove that each check tells them apart.
 """
 
+import json
+
 import course
+import course.build
+import course.exercises
 
 STATUS_FAMILIES = {200: "success", 201: "success", 204: "success", 301: "other", 100: "other",
                    400: "client error", 404: "client error", 415: "client error",
@@ -46,6 +50,119 @@ def check_3(greeting):
     course.check("Exercise 3", greeting, lambda a: a == "Hello, Grace!" and not hello_api_running(), hint)
 
 
+# --- Exercise 4: build an endpoint of your own. The check serves it and calls it over HTTP. ---
+
+SKELETON_4 = '''\
+from flask import Flask, request
+
+
+def create_app():
+    app = Flask(__name__)
+
+    @app.get("/fahrenheit")
+    def fahrenheit():
+        ...  # read the query parameter celsius, convert it, return a dict
+
+    return app
+'''
+
+
+def _converts(text, celsius, fahrenheit):
+    def test(app):
+        response = app.get("/fahrenheit", params={"celsius": text})
+        course.build.expect_status(response, 200, app=app)
+        body = course.build.json_body(response)
+        if not isinstance(body, dict):
+            raise course.build.Unmet(f"the body is {course.exercises.describe(body)}, not a JSON object")
+        for key, value in (("celsius", celsius), ("fahrenheit", fahrenheit)):
+            if key not in body:
+                raise course.build.Unmet(f"the JSON has no key {key!r} (it has: {', '.join(map(str, body)) or 'none'})")
+            if not course.build.same_number(body[key], value):
+                raise course.build.Unmet(f"{key} is {body[key]!r}, expected the number {value}")
+    return test
+
+
+def _refuses(params, name):
+    def test(app):
+        response = app.get("/fahrenheit", params=params)
+        course.build.expect_status(response, 400, app=app)
+        body = course.build.json_body(response)
+        if name not in json.dumps(body):
+            raise course.build.Unmet(f"the error does not name the parameter {name!r}, so the client cannot fix it")
+    return test
+
+
+EXPECTATIONS_4 = [
+    ("GET /fahrenheit?celsius=100 answers 200 with {'celsius': 100, 'fahrenheit': 212}", _converts("100", 100, 212)),
+    ("GET /fahrenheit?celsius=-40 answers -40 (computed, not written in)", _converts("-40", -40, -40)),
+    ("GET /fahrenheit?celsius=36.6 accepts decimals: 97.88", _converts("36.6", 36.6, 97.88)),
+    ("GET /fahrenheit without celsius answers 400, naming 'celsius'", _refuses({}, "celsius")),
+    ("GET /fahrenheit?celsius=warm answers 400, naming 'celsius'", _refuses({"celsius": "warm"}, "celsius")),
+]
+
+
+def check_4(create_app):
+    course.build.check_app("Exercise 4", create_app, EXPECTATIONS_4, skeleton=SKELETON_4)
+
+
+RIGHT_4 = '''\
+from flask import Flask, request
+
+
+def create_app():
+    app = Flask(__name__)
+
+    @app.get("/fahrenheit")
+    def fahrenheit():
+        try:
+            celsius = float(request.args["celsius"])
+        except (KeyError, ValueError):
+            return {"error": "query parameter 'celsius' must be a number"}, 400
+        return {"celsius": celsius, "fahrenheit": celsius * 9 / 5 + 32}
+
+    return app
+'''
+
+# The same endpoint in other words: errors as JSON by hand, jsonify, and the check called in the cell.
+RIGHT_4_JSON_ERRORS = '''\
+import flask
+
+
+def create_app():
+    app = flask.Flask("converter")
+
+    @app.route("/fahrenheit", methods=["GET"])
+    def to_fahrenheit():
+        raw = flask.request.args.get("celsius")
+        if raw is None:
+            return {"error": "the query parameter celsius is required"}, 400
+        try:
+            value = float(raw)
+        except ValueError:
+            return flask.jsonify(error=f"celsius must be a number, got {raw!r}"), 400
+        return flask.jsonify(celsius=value, fahrenheit=round(value * 1.8 + 32, 2))
+
+    return app
+
+
+exercises.check_4(create_app)
+'''
+
+WRONG_4_NO_IMPORT = RIGHT_4.replace("from flask import Flask, request\n", "")
+WRONG_4_HARD_CODED = RIGHT_4.replace('celsius * 9 / 5 + 32}', '212}')
+WRONG_4_NO_VALIDATION = RIGHT_4.replace('''        try:
+            celsius = float(request.args["celsius"])
+        except (KeyError, ValueError):
+            return {"error": "query parameter 'celsius' must be a number"}, 400
+''', '''        celsius = float(request.args["celsius"])
+''')
+WRONG_4_STRING_NUMBERS = RIGHT_4.replace('return {"celsius": celsius, "fahrenheit": celsius * 9 / 5 + 32}',
+                                         'return {"celsius": str(celsius), "fahrenheit": str(celsius * 9 / 5 + 32)}')
+WRONG_4_HTML_ERRORS = RIGHT_4.replace('return {"error": "query parameter \'celsius\' must be a number"}, 400',
+                                      'return "celsius must be a number", 400')
+WRONG_4_FORMULA = RIGHT_4.replace("celsius * 9 / 5 + 32", "(celsius + 32) * 9 / 5")
+
+
 def _family(code):
     return {2: "success", 4: "client error", 5: "server error"}.get(code // 100, "other")
 
@@ -54,4 +171,7 @@ SAMPLES = {
     check_1: {"right": [400], "wrong": [404, 400.0, "400", 200]},
     check_2: {"right": [_family], "wrong": [lambda code: "success", lambda code: "Success", str]},
     check_3: {"right": ["Hello, Grace!"], "wrong": ["Hello, world!", {"greeting": "Hello, Grace!"}, None]},
+    check_4: {"right": [RIGHT_4, RIGHT_4_JSON_ERRORS],
+              "wrong": [WRONG_4_NO_IMPORT, WRONG_4_HARD_CODED, WRONG_4_NO_VALIDATION, WRONG_4_STRING_NUMBERS, WRONG_4_HTML_ERRORS,
+                        WRONG_4_FORMULA, SKELETON_4.replace("...  #", "return {}  #")]},
 }

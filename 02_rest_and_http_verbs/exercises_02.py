@@ -5,6 +5,7 @@ Each check prints whether the answer is right and, if not, a hint about this par
 """
 
 import course
+import course.build
 
 RIGHT_PATH = "/repos/tensorflow/tensorflow/issues"
 RIGHT_RATING = {"movie": "Ratatouille", "stars": 4, "review": "Anyone can cook."}
@@ -45,6 +46,169 @@ def check_3(replaced):
     course.check("Exercise 3", replaced, right, hint)
 
 
+# --- Exercise 4: build PUT and DELETE on a resource; the check calls each twice. ---
+
+SKELETON_4 = '''\
+from flask import Flask, request
+
+
+def create_app():
+    app = Flask(__name__)
+    watchlist = {}  # movie id -> {"title": ..., "seen": ...}
+
+    @app.get("/watchlist/<movie_id>")
+    def read(movie_id):
+        if movie_id not in watchlist:
+            return {"error": f"{movie_id} is not on the watchlist"}, 404
+        return watchlist[movie_id]
+
+    @app.put("/watchlist/<movie_id>")
+    def put(movie_id):
+        ...  # validate request.get_json(silent=True), store it; 201 if it is new, else 200
+
+    @app.delete("/watchlist/<movie_id>")
+    def delete(movie_id):
+        ...  # remove it: 204, or 404 if it was not there
+
+    return app
+'''
+
+ITEM = {"title": "Arrival", "seen": False}
+SEEN = {"title": "Arrival", "seen": True}
+PATH = "/watchlist/arrival"
+
+
+def _item(app):
+    """What GET says about the movie now: its JSON, or None when it answers 404."""
+    response = app.get(PATH)
+    if response.status_code == 404:
+        return None
+    course.build.expect_status(response, 200, app=app)
+    return course.build.json_body(response)
+
+
+def _shows(app, wanted):
+    got = _item(app)
+    if got is None:
+        raise course.build.Unmet(f"GET {PATH} answers 404 afterwards, so nothing was stored")
+    if not isinstance(got, dict) or any(got.get(key) != value for key, value in wanted.items()):
+        raise course.build.Unmet(f"GET {PATH} shows {got!r} afterwards, not {wanted!r}")
+
+
+def _put_creates(app):
+    if _item(app) is not None:
+        raise course.build.Unmet(f"GET {PATH} should answer 404 before anything was put there")
+    course.build.expect_status(app.put(PATH, json=ITEM), 201, app=app)
+    _shows(app, ITEM)
+
+
+def _put_twice(app):
+    response = app.put(PATH, json=ITEM)
+    if response.status_code == 201:
+        raise course.build.Unmet("the second PUT answered 201 Created again; it replaced an existing item: 200 or 204")
+    course.build.expect_status(response, 200, 204, app=app)
+    _shows(app, ITEM)
+
+
+def _put_replaces(app):
+    course.build.expect_status(app.put(PATH, json=SEEN), 200, 204, app=app)
+    _shows(app, SEEN)
+
+
+def _put_refuses(body, **kwargs):
+    def test(app):
+        response = app.put(PATH, **({"json": body} if body is not None else kwargs))
+        course.build.expect_status(response, 400, 415, app=app)
+        _shows(app, SEEN)
+    return test
+
+
+def _delete_twice(app):
+    course.build.expect_status(app.delete(PATH), 204, 200, app=app)
+    if _item(app) is not None:
+        raise course.build.Unmet(f"GET {PATH} still finds it after DELETE")
+    course.build.expect_status(app.delete(PATH), 404, 204, app=app)
+    if _item(app) is not None:
+        raise course.build.Unmet(f"GET {PATH} finds it again after the second DELETE")
+
+
+EXPECTATIONS_4 = [
+    ("PUT /watchlist/arrival on a new id creates it: 201, then GET shows it", _put_creates),
+    ("the same PUT again answers 200 or 204, and the state is the same (idempotent)", _put_twice),
+    ("a PUT with other fields replaces the item", _put_replaces),
+    ("a PUT without 'title' is refused (400) and changes nothing", _put_refuses({"seen": True})),
+    ("a PUT whose 'seen' is not true or false is refused (400) and changes nothing",
+     _put_refuses({"title": "Arrival", "seen": "yes"})),
+    ("a PUT whose body is not JSON is refused (400 or 415) and changes nothing",
+     _put_refuses(None, data="title=Arrival")),
+    ("DELETE answers 204 and GET then answers 404; DELETE again leaves the same state (404 or 204)",
+     _delete_twice),
+]
+
+
+def check_4(create_app):
+    course.build.check_app("Exercise 4", create_app, EXPECTATIONS_4, skeleton=SKELETON_4)
+
+
+RIGHT_4 = SKELETON_4.replace('''        ...  # validate request.get_json(silent=True), store it; 201 if it is new, else 200''', '''        item = request.get_json(silent=True)
+        if not isinstance(item, dict) or type(item.get("title")) is not str or type(item.get("seen")) is not bool:
+            return {"error": "send a JSON object with 'title' (a string) and 'seen' (true or false)"}, 400
+        created = movie_id not in watchlist
+        watchlist[movie_id] = {"title": item["title"], "seen": item["seen"]}
+        return watchlist[movie_id], 201 if created else 200''').replace('''        ...  # remove it: 204, or 404 if it was not there''', '''        if watchlist.pop(movie_id, None) is None:
+            return {"error": f"{movie_id} is not on the watchlist"}, 404
+        return "", 204''')
+
+# Another right answer: its own validation helper, 204 for a replacement, and a DELETE that answers 204 every time.
+RIGHT_4_OTHER = '''\
+import flask
+
+FIELDS = {"title": str, "seen": bool}
+
+
+def valid(body):
+    return isinstance(body, dict) and set(body) >= set(FIELDS) and all(type(body[k]) is t for k, t in FIELDS.items())
+
+
+def create_app():
+    app = flask.Flask("watchlist")
+    store = {}
+
+    @app.route("/watchlist/<name>", methods=["GET", "PUT", "DELETE"])
+    def movie(name):
+        if flask.request.method == "PUT":
+            body = flask.request.get_json(silent=True)
+            if not valid(body):
+                return flask.jsonify(error="title (string) and seen (boolean) are required"), 400
+            status = 204 if name in store else 201
+            store[name] = {k: body[k] for k in FIELDS}
+            return ("", 204) if status == 204 else (store[name], 201)
+        if flask.request.method == "DELETE":
+            store.pop(name, None)
+            return "", 204
+        if name not in store:
+            return {"error": "not found"}, 404
+        return store[name]
+
+    return app
+'''
+
+WRONG_4_ALWAYS_201 = RIGHT_4.replace("201 if created else 200", "201")
+WRONG_4_POST_LIKE = RIGHT_4.replace('''        created = movie_id not in watchlist
+''', '''        if movie_id in watchlist:
+            return {"error": "already on the watchlist"}, 409
+        created = True
+''')
+WRONG_4_NO_VALIDATION = RIGHT_4.replace('''        if not isinstance(item, dict) or type(item.get("title")) is not str or type(item.get("seen")) is not bool:
+            return {"error": "send a JSON object with 'title' (a string) and 'seen' (true or false)"}, 400
+''', '').replace('''watchlist[movie_id] = {"title": item["title"], "seen": item["seen"]}''', '''watchlist[movie_id] = item''')
+WRONG_4_DELETE_CRASHES = RIGHT_4.replace('''        if watchlist.pop(movie_id, None) is None:
+            return {"error": f"{movie_id} is not on the watchlist"}, 404
+''', '''        del watchlist[movie_id]
+''')
+WRONG_4_TRUTHY_SEEN = RIGHT_4.replace('type(item.get("seen")) is not bool', '"seen" not in item')
+
+
 SAMPLES = {
     check_1: {"right": [RIGHT_PATH], "wrong": ["/repos/tensorflow/tensorflow/issues?state=open",
                                                "https://api.github.com/repos/tensorflow/tensorflow/issues", None]},
@@ -53,4 +217,7 @@ SAMPLES = {
     check_3: {"right": [{"id": 5, **RIGHT_RATING}],
               "wrong": [{"id": 5, **RIGHT_RATING, "stars": 5}, {"error": {"code": 409, "message": "already rated"}},
                         RIGHT_RATING]},
+    check_4: {"right": [RIGHT_4, RIGHT_4_OTHER],
+              "wrong": [WRONG_4_ALWAYS_201, WRONG_4_POST_LIKE, WRONG_4_NO_VALIDATION, WRONG_4_DELETE_CRASHES,
+                        WRONG_4_TRUTHY_SEEN, SKELETON_4.replace("...  # remove", "return '', 204  # remove")]},
 }
