@@ -172,6 +172,6 @@ SAMPLES = {
     check_2: {"right": [_family], "wrong": [lambda code: "success", lambda code: "Success", str]},
     check_3: {"right": ["Hello, Grace!"], "wrong": ["Hello, world!", {"greeting": "Hello, Grace!"}, None]},
     check_4: {"right": [RIGHT_4, RIGHT_4_JSON_ERRORS],
-              "wrong": [WRONG_4_NO_IMPORT, WRONG_4_HARD_CODED, WRONG_4_NO_VALIDATION, WRONG_4_STRING_NUMBERS, WRONG_4_HTML_ERRORS,
-                        WRONG_4_FORMULA, SKELETON_4.replace("...  #", "return {}  #")]},
+              "wrong": [WRONG_4_NO_IMPORT, WRONG_4_HARD_CODED, WRONG_4_NO_VALIDATION, WRONG_4_STRING_NUMBERS,
+                        WRONG_4_HTML_ERRORS, WRONG_4_FORMULA, SKELETON_4.replace("...  #", "return {}  #")]},
 }

@@ -150,14 +150,20 @@ def check_4(create_app):
     course.build.check_app("Exercise 4", create_app, EXPECTATIONS_4, skeleton=SKELETON_4)
 
 
-RIGHT_4 = SKELETON_4.replace('''        ...  # validate request.get_json(silent=True), store it; 201 if it is new, else 200''', '''        item = request.get_json(silent=True)
-        if not isinstance(item, dict) or type(item.get("title")) is not str or type(item.get("seen")) is not bool:
+_PUT_DONE = '''\
+        item = request.get_json(silent=True)
+        if not (isinstance(item, dict) and type(item.get("title")) is str and type(item.get("seen")) is bool):
             return {"error": "send a JSON object with 'title' (a string) and 'seen' (true or false)"}, 400
         created = movie_id not in watchlist
         watchlist[movie_id] = {"title": item["title"], "seen": item["seen"]}
-        return watchlist[movie_id], 201 if created else 200''').replace('''        ...  # remove it: 204, or 404 if it was not there''', '''        if watchlist.pop(movie_id, None) is None:
+        return watchlist[movie_id], 201 if created else 200'''
+_DELETE_DONE = '''\
+        if watchlist.pop(movie_id, None) is None:
             return {"error": f"{movie_id} is not on the watchlist"}, 404
-        return "", 204''')
+        return "", 204'''
+RIGHT_4 = (SKELETON_4
+           .replace(SKELETON_4.splitlines()[16], _PUT_DONE)
+           .replace(SKELETON_4.splitlines()[20], _DELETE_DONE))
 
 # Another right answer: its own validation helper, 204 for a replacement, and a DELETE that answers 204 every time.
 RIGHT_4_OTHER = '''\
@@ -199,14 +205,14 @@ WRONG_4_POST_LIKE = RIGHT_4.replace('''        created = movie_id not in watchli
             return {"error": "already on the watchlist"}, 409
         created = True
 ''')
-WRONG_4_NO_VALIDATION = RIGHT_4.replace('''        if not isinstance(item, dict) or type(item.get("title")) is not str or type(item.get("seen")) is not bool:
-            return {"error": "send a JSON object with 'title' (a string) and 'seen' (true or false)"}, 400
-''', '').replace('''watchlist[movie_id] = {"title": item["title"], "seen": item["seen"]}''', '''watchlist[movie_id] = item''')
+WRONG_4_NO_VALIDATION = (RIGHT_4.replace('"title")) is str and', '"title")) is str or True or')
+                         .replace('watchlist[movie_id] = {"title": item["title"], "seen": item["seen"]}',
+                                  'watchlist[movie_id] = item'))
 WRONG_4_DELETE_CRASHES = RIGHT_4.replace('''        if watchlist.pop(movie_id, None) is None:
             return {"error": f"{movie_id} is not on the watchlist"}, 404
 ''', '''        del watchlist[movie_id]
 ''')
-WRONG_4_TRUTHY_SEEN = RIGHT_4.replace('type(item.get("seen")) is not bool', '"seen" not in item')
+WRONG_4_TRUTHY_SEEN = RIGHT_4.replace('type(item.get("seen")) is bool', '"seen" in item')
 
 
 SAMPLES = {

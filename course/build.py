@@ -74,7 +74,7 @@ class LearnerApp:
         try:
             return requests.request(method, self.url + path, **kwargs)
         except requests.exceptions.Timeout:
-            raise Unmet(f"{method} {path} got no answer within {TIMEOUT} s (is something in your code stuck?)") from None
+            raise Unmet(f"{method} {path} got no answer within {TIMEOUT} s: is your code stuck?") from None
         except requests.exceptions.ConnectionError:
             raise Unmet(f"{method} {path} could not connect: your app stopped answering") from None
 
