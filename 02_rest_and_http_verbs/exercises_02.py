@@ -161,9 +161,8 @@ _DELETE_DONE = '''\
         if watchlist.pop(movie_id, None) is None:
             return {"error": f"{movie_id} is not on the watchlist"}, 404
         return "", 204'''
-RIGHT_4 = (SKELETON_4
-           .replace(SKELETON_4.splitlines()[16], _PUT_DONE)
-           .replace(SKELETON_4.splitlines()[20], _DELETE_DONE))
+_TODO_PUT, _TODO_DELETE = (line for line in SKELETON_4.splitlines() if line.strip().startswith("..."))
+RIGHT_4 = SKELETON_4.replace(_TODO_PUT, _PUT_DONE).replace(_TODO_DELETE, _DELETE_DONE)
 
 # Another right answer: its own validation helper, 204 for a replacement, and a DELETE that answers 204 every time.
 RIGHT_4_OTHER = '''\
