@@ -35,3 +35,20 @@ def test_an_unanswered_exercise_is_reported_as_such(module, capsys):
     for check in importlib.import_module(module).SAMPLES:
         check(...)
     assert capsys.readouterr().out.count("not answered yet") == len(importlib.import_module(module).SAMPLES)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_check_has_right_answers_and_at_least_two_wrong_ones(module):
+    for check, samples in importlib.import_module(module).SAMPLES.items():
+        assert samples["right"], f"{module}.{check.__name__} has no right sample"
+        assert len(samples["wrong"]) >= 2, f"{module}.{check.__name__} needs at least two wrong samples (real slips)"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_hint_shows_python_internals(module, capsys):
+    for check, samples in importlib.import_module(module).SAMPLES.items():
+        for answer in samples["wrong"]:
+            check(answer)
+    printed = capsys.readouterr().out
+    for internal in ("Traceback", "checking your answer raised", "object has no attribute", "NoneType"):
+        assert internal not in printed, f"{module}: a hint shows {internal!r}"
