@@ -4,6 +4,9 @@ Each check prints whether the answer is right and, if not, a hint about this par
 ``SAMPLES`` holds right and wrong answers: the course's tests prove that each check tells them apart.
 """
 
+import re
+from urllib.parse import urlsplit
+
 import course
 import course.build
 
@@ -26,7 +29,7 @@ def check_2(idempotent):
     def hint(answer):
         methods = set(answer)
         if {m.upper() for m in methods} == {"GET", "PUT", "DELETE"}:
-            return "right methods; write them in capitals, as HTTP does: 'GET'"
+            return "right methods; write them in capitals: HTTP method names are case-sensitive, 'get' is not GET"
         if "POST" in methods:
             return "POST is not idempotent: two identical POSTs may create two resources"
         return "repeat each call in your head: after which one is the server different after the 2nd call?"
@@ -34,14 +37,32 @@ def check_2(idempotent):
     course.check("Exercise 2", idempotent, lambda a: set(a) == {"GET", "PUT", "DELETE"}, hint)
 
 
+def _exchange(answer):
+    """(method, path, status, JSON body) of a response from the Flask test client or from requests."""
+    request = answer.request
+    method = request.method
+    path = getattr(request, "path", None) or urlsplit(request.url).path
+    body = answer.get_json() if hasattr(answer, "get_json") else answer.json()
+    return method, path, answer.status_code, body
+
+
 def check_3(replaced):
     def right(answer):
-        return type(answer["id"]) is int and {k: answer[k] for k in RIGHT_RATING} == RIGHT_RATING
+        method, path, status, body = _exchange(answer)
+        return (method == "PUT" and re.fullmatch(r"/ratings/\d+", path) and status == 200
+                and type(body["id"]) is int and path == f"/ratings/{body['id']}"
+                and {k: body.get(k) for k in RIGHT_RATING} == RIGHT_RATING)
 
     def hint(answer):
-        if isinstance(answer, dict) and "error" in answer:
-            return f"the server refused the request: {answer['error']['message']}"
-        return "POST with headers=AUTH, read the Location header, then PUT all three fields to it"
+        if isinstance(answer, dict):
+            return "store the response itself (what client.put(...) returns), not its JSON: the check reads both"
+        method, path, status, body = _exchange(answer)
+        if method != "PUT":
+            return f"that is the response to a {method}; the replacement is a PUT to the rating's Location"
+        if status != 200:
+            message = body.get("error", {}).get("message", "") if isinstance(body, dict) else ""
+            return f"the server refused the PUT with {status}: {message}".rstrip(": ")
+        return "PUT all three fields (movie, stars, review) to the Location of the rating you created"
 
     course.check("Exercise 3", replaced, right, hint)
 
@@ -214,14 +235,37 @@ WRONG_4_DELETE_CRASHES = RIGHT_4.replace('''        if watchlist.pop(movie_id, N
 WRONG_4_TRUTHY_SEEN = RIGHT_4.replace('type(item.get("seen")) is bool', '"seen" in item')
 
 
+def _sample_responses_3():
+    """Real responses, from the chapter's own app through Flask's test client: the check reads responses."""
+    import ratings_api
+
+    auth = {"Authorization": f"Bearer {ratings_api.TEACHING_TOKEN}"}
+    client = ratings_api.create_app({"API_TOKEN": ratings_api.TEACHING_TOKEN}).test_client()
+    created = client.post("/ratings", json={"movie": "Ratatouille", "stars": 5}, headers=auth)
+    where = created.headers["Location"]
+    replaced = client.put(where, json=RIGHT_RATING, headers=auth)
+    again = client.put(where, json=RIGHT_RATING, headers=auth)  # PUT twice: the same answer
+    other = client.post("/ratings", json={"movie": "Up", "stars": 4}, headers=auth)
+    return {
+        "right": [replaced, again],
+        "wrong": [
+            created,                                                        # the POST's response, not the PUT's
+            client.put(where, json={"stars": 4}, headers=auth),            # PUT with one field: 400
+            client.put(where, json=RIGHT_RATING),                           # no token: 401
+            client.put(other.headers["Location"], json={**RIGHT_RATING, "movie": "Up"}, headers=auth),  # wrong movie
+            {"id": 5, **RIGHT_RATING},                                      # a dict typed by hand
+        ],
+    }
+
+
+_responses_3 = _sample_responses_3()
+
 SAMPLES = {
     check_1: {"right": [RIGHT_PATH], "wrong": ["/repos/tensorflow/tensorflow/issues?state=open",
                                                "https://api.github.com/repos/tensorflow/tensorflow/issues", None]},
     check_2: {"right": [{"GET", "PUT", "DELETE"}, ["DELETE", "GET", "PUT"]],
               "wrong": [{"get", "put", "delete"}, {"GET", "POST", "PUT", "DELETE"}, {"GET"}]},
-    check_3: {"right": [{"id": 5, **RIGHT_RATING}],
-              "wrong": [{"id": 5, **RIGHT_RATING, "stars": 5}, {"error": {"code": 409, "message": "already rated"}},
-                        RIGHT_RATING]},
+    check_3: {"right": _responses_3["right"], "wrong": _responses_3["wrong"]},
     check_4: {"right": [RIGHT_4, RIGHT_4_OTHER],
               "wrong": [WRONG_4_ALWAYS_201, WRONG_4_POST_LIKE, WRONG_4_NO_VALIDATION, WRONG_4_DELETE_CRASHES,
                         WRONG_4_TRUTHY_SEEN, SKELETON_4.replace("...  # remove", "return '', 204  # remove")]},
