@@ -34,12 +34,17 @@ CODES_TO_TRY = [*range(100, 600), 0, 99, 600, 999]
 
 
 def check_2(family):
-    def first_wrong(f):
-        return next((code, _family(code), f(code)) for code in CODES_TO_TRY if f(code) != _family(code))
-
     def hint(f):
-        code, want, got = first_wrong(f)
-        return f"family({code}) returned {got!r}, but should return {want!r}; 404 // 100 == 4 gives the family"
+        for code in CODES_TO_TRY:
+            try:
+                got = f(code)
+            except Exception as error:  # noqa: BLE001 - the learner's function failed: say for which code
+                return (f"family({code}) failed ({type(error).__name__}: {error}); every code needs an answer, "
+                        f"and codes outside 2xx, 4xx and 5xx are 'other'")
+            if got != _family(code):
+                return (f"family({code}) returned {got!r}, but should return {_family(code)!r}; "
+                        f"404 // 100 == 4 gives the family")
+        return "compare your function with the exercise's wording once more"
 
     course.check("Exercise 2", family, lambda f: all(f(c) == _family(c) for c in CODES_TO_TRY), hint)
 

@@ -104,6 +104,10 @@ def expect_status(response: requests.Response, *statuses: int, app: LearnerApp |
         return
     wanted = " or ".join(str(status) for status in statuses)
     said = f"it answered {response.status_code} where {wanted} was expected"
+    if response.status_code == 404 and 404 not in statuses:
+        said += " (is there a route for this path? check its spelling in @app.get(...) or @app.put(...))"
+    elif response.status_code == 405 and 405 not in statuses:
+        said += f" (your route does not accept {response.request.method}: add it, e.g. @app.put(...))"
     error = app.last_error() if app is not None and response.status_code >= 500 else None
     raise Unmet(f"{said} (your code raised {error})" if error else said)
 

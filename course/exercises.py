@@ -13,6 +13,8 @@ from typing import Any
 
 #: What an exercise cell holds until the learner answers it.
 NOT_ANSWERED = ...
+#: The hint given when a hint function itself fails.
+FALLBACK_HINT = "compare your answer with the exercise's wording once more"
 
 
 def is_right(answer: Any, test: Callable[[Any], bool]) -> bool | None:
@@ -43,8 +45,10 @@ def check(exercise: str, answer: Any, test: Callable[[Any], bool], hint: str | C
     elif verdict:
         print(f"{exercise}: correct. Well done!")
     else:
-        said = f" ({plain_words(answer, error)})" if error else ""
-        print(f"{exercise}: not quite. Hint: {hint_for(answer, hint)}{said}")
+        text = hint_for(answer, hint)
+        # A hint function speaks about this very answer; a fixed hint gets the plain words of what went wrong.
+        said = f" ({plain_words(answer, error)})" if error and (not callable(hint) or text == FALLBACK_HINT) else ""
+        print(f"{exercise}: not quite. Hint: {text}{said}")
 
 
 def plain_words(answer: Any, error: Exception) -> str:
@@ -54,6 +58,8 @@ def plain_words(answer: Any, error: Exception) -> str:
     number) found an answer of another shape than the exercise asks for; that is what to say.
     """
     kind = describe(answer)
+    if callable(answer) and not isinstance(answer, type):
+        return "your function failed on one of the inputs the check tried; call it yourself on a few of them"
     if isinstance(error, KeyError):
         return f"your answer has no {error.args[0]!r} in it" if error.args else "something is missing from your answer"
     if isinstance(error, IndexError):
@@ -83,7 +89,7 @@ def hint_for(answer: Any, hint: str | Callable[[Any], str]) -> str:
     try:
         return hint(answer)
     except Exception:  # noqa: BLE001 - a broken hint must not hide the verdict
-        return "compare your answer with the exercise's wording once more"
+        return FALLBACK_HINT
 
 
 def check_equal(exercise: str, answer: Any, expected: Any, hint: str) -> None:
