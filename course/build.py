@@ -107,7 +107,8 @@ def expect_status(response: requests.Response, *statuses: int, app: LearnerApp |
     if response.status_code == 404 and 404 not in statuses:
         said += " (is there a route for this path? check its spelling in @app.get(...) or @app.put(...))"
     elif response.status_code == 405 and 405 not in statuses:
-        said += f" (your route does not accept {response.request.method}: add it, e.g. @app.put(...))"
+        method = response.request.method
+        said += f" (no route accepts {method} here: add one, e.g. @app.{method.lower()}(...))"
     error = app.last_error() if app is not None and response.status_code >= 500 else None
     raise Unmet(f"{said} (your code raised {error})" if error else said)
 
