@@ -5,9 +5,18 @@ The checks need nothing from the notebook's variables, so they work after a kern
 ``SAMPLES`` holds right and wrong answers: the course's tests prove that each check tells them apart.
 """
 
-import numpy as np
+import functools
+import tempfile
+from pathlib import Path
 
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.pipeline import Pipeline
+
+import artefact
 import course
+import train
+import variant
 
 ACCURACY_OF_ALWAYS_NO = 1 - 429 / 20_000  # 429 fraud cases among the 20,000 payments of data/transactions.csv
 
@@ -79,8 +88,114 @@ def check_4(loadable):
     course.check("Exercise 4", loadable, lambda a: _letters(a) == LOADABLE, hint)
 
 
+@functools.cache
+def _course_run(seed=42):
+    """The course's own run (train.fit_models), made once: the variant is compared with its model."""
+    return train.fit_models(train.load_data(train.DATA), seed=seed)
+
+
+def _is_unchanged(pipeline, seed):
+    return any(repr(pipeline) == repr(train.build_pipeline(kind, seed)) for kind in train.KINDS)
+
+
+def try_variant(variant_pipeline, seed=42):
+    """Build, train, save and load the learner's variant; return (problem or None, report lines)."""
+    if not callable(variant_pipeline):
+        return "define a function: def variant_pipeline(seed): ... return pipeline", []
+    try:
+        pipeline = variant_pipeline(seed)
+    except Exception as error:  # noqa: BLE001 - the learner's code: any failure gets a verdict
+        return (f"calling variant_pipeline({seed}) stopped with {type(error).__name__}; run it on its own in "
+                "a cell to see where"), []
+    if pipeline is None:
+        return "variant_pipeline returns nothing: end it with `return pipeline`", []
+    if not (hasattr(pipeline, "fit") and hasattr(pipeline, "predict_proba")):
+        return ("variant_pipeline must return a scikit-learn model that gives probabilities (predict_proba), "
+                "such as the Pipeline that train.build_pipeline makes, changed in one setting or feature"), []
+    if _is_unchanged(pipeline, seed):
+        return ("this is the course's own pipeline, unchanged: change one setting (pipeline.set_params(...)) "
+                "or one feature, so that there is a variant to compare"), []
+    run = _course_run(seed)
+    try:
+        fitted = variant.fit_pipeline(pipeline, run.parts, run.recall_target)
+    except Exception as error:  # noqa: BLE001
+        return (f"training it on the course's data failed ({type(error).__name__}): the classifier needs every "
+                "column as a number; keep the 'prepare' step of train.build_pipeline in front of it"), []
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "variant.pkl"
+        try:
+            variant.save(fitted, run, out)
+            loaded, metadata = artefact.load_artefact(out)
+        except Exception as error:  # noqa: BLE001
+            return (f"saving it and loading it back failed ({type(error).__name__}): build it from "
+                    "scikit-learn's own classes only, so the artefact loads anywhere"), []
+    X = train.features_and_target(run.parts.validation)[0]
+    if not np.array_equal(loaded.predict_proba(X)[:, 1], fitted.validation_scores):
+        return "the model loaded back does not predict what was trained: does variant_pipeline change it later?", []
+    ours, theirs = fitted.metrics["validation"], run.model.metrics["validation"]
+    lines = ["Your variant, trained, saved with its metadata and loaded back through artefact.load_artefact:",
+             f"  on validation       {'avg. precision':>14} {'ROC AUC':>7} {'false alarms':>12}"]
+    for name, m in (("your variant", ours), ("the course's model", theirs)):
+        lines.append(f"  {name:<19} {m['average_precision']:>14.4f} {m['roc_auc']:>7.4f} "
+                     f"{m['confusion_matrix']['false_positives']:>12}")
+    lines.append(f"  (both thresholds catch {100 * run.recall_target:g} % of the validation fraud; "
+                 f"the saved metadata holds your threshold, {metadata['threshold']:.4f})")
+    return None, lines
+
+
+def check_5(variant_pipeline):
+    """Run what the learner built: build, train, save, load through the verified loader, compare."""
+    problem, lines = (None, []) if variant_pipeline is course.NOT_ANSWERED else try_variant(variant_pipeline)
+    for line in lines:
+        print(line)
+    course.check("Exercise 5", variant_pipeline, lambda a: problem is None, lambda a: problem)
+
+
 def _false_alarms(y_true, scores, threshold):
     return int(((scores >= threshold) & ~y_true).sum())
+
+
+def _slower_learning(seed):
+    pipeline = train.build_pipeline("gradient_boosting", seed)
+    pipeline.set_params(classify__learning_rate=0.05)
+    return pipeline
+
+
+def _smaller_trees(seed):
+    return train.build_pipeline("gradient_boosting", seed).set_params(classify__max_leaf_nodes=7)
+
+
+def _without_hour(seed):
+    pipeline = train.build_pipeline("gradient_boosting", seed)
+    numbers = [name for name in train.NUMBERS if name != "hour"]
+    pipeline.named_steps["prepare"].transformers[0] = ("numbers", pipeline.named_steps["prepare"].transformers[0][1],
+                                                       numbers)
+    return pipeline
+
+
+def _stronger_regularised_baseline(seed):
+    return train.build_pipeline("baseline", seed).set_params(classify__C=0.05)
+
+
+def _no_preparation(seed):  # slip: the classifier alone gets the raw text of merchant_category
+    return Pipeline([("classify", HistGradientBoostingClassifier(random_state=seed))])
+
+
+def _regressor(seed):  # slip: a regressor gives no probabilities
+    pipeline = train.build_pipeline("gradient_boosting", seed)
+    return Pipeline([("prepare", pipeline.named_steps["prepare"]), ("classify", HistGradientBoostingRegressor())])
+
+
+def _unchanged(seed):  # slip: forgot to change anything
+    return train.build_pipeline("gradient_boosting", seed)
+
+
+def _forgot_return(seed):  # slip: builds it, never returns it
+    train.build_pipeline("gradient_boosting", seed).set_params(classify__learning_rate=0.05)
+
+
+def _wrong_signature():  # slip: takes no seed
+    return _slower_learning(42)
 
 
 SAMPLES = {
@@ -98,4 +213,7 @@ SAMPLES = {
               "wrong": ["AttributeError", "TypeError", "Picklingerror"]},
     check_4: {"right": [{"a", "b"}, ["b", "a"], "a, b", ("A", "B")],
               "wrong": [{"a"}, {"a", "b", "c"}, {"a", "c"}, "abc"]},
+    check_5: {"right": [_slower_learning, _smaller_trees, _without_hour, _stronger_regularised_baseline],
+              "wrong": [_unchanged, _no_preparation, _regressor, _forgot_return, _wrong_signature,
+                        train.build_pipeline("gradient_boosting", 42).set_params(classify__max_iter=50)]},
 }
