@@ -31,17 +31,33 @@ FALSE_ALARM_CASES = [
 LOADABLE = {"a", "b"}  # StandardScaler() and FunctionTransformer(np.log1p); not log_amount, defined in __main__
 
 
+def _is_number(answer):
+    return isinstance(answer, int | float | np.number) and not isinstance(answer, bool | np.bool_)
+
+
 def check_1(accuracy_of_always_no):
     def hint(answer):
-        if isinstance(answer, int | float) and answer > 1:
+        if not _is_number(answer):
+            return "answer with a number, such as 0.5 (without quotes)"
+        if answer > 1:
             return "answer as a fraction between 0 and 1, not a percentage"
         return "it is right on every payment that is not fraud: 1 minus the share of fraud, df['is_fraud'].mean()"
 
-    course.check("Exercise 1", accuracy_of_always_no, lambda a: abs(a - ACCURACY_OF_ALWAYS_NO) < 0.005, hint)
+    course.check("Exercise 1", accuracy_of_always_no,
+                 lambda a: _is_number(a) and abs(a - ACCURACY_OF_ALWAYS_NO) < 0.005, hint)
+
+
+def _call(function, *args):
+    """``(result, None)``, or ``(None, the exception's type name)`` when the learner's function fails."""
+    try:
+        return function(*args), None
+    except Exception as error:  # noqa: BLE001 - the learner's code: any failure gets a verdict, not a traceback
+        return None, type(error).__name__
 
 
 def _false_alarms_right(function):
-    return all(function(y, s, t) == expected for y, s, t, expected in FALSE_ALARM_CASES)
+    return callable(function) and all(_call(function, y, s, t) == (expected, None)
+                                      for y, s, t, expected in FALSE_ALARM_CASES)
 
 
 def check_2(false_alarms):
@@ -49,7 +65,10 @@ def check_2(false_alarms):
         if not callable(function):
             return "define a function: def false_alarms(y_true, scores, threshold): ..."
         y, scores, threshold, expected = FALSE_ALARM_CASES[0]
-        got = function(y, scores, threshold)
+        got, failed = _call(function, y, scores, threshold)
+        if failed:
+            return (f"calling false_alarms(y_true, scores, {threshold}) stopped with {failed}; y_true and scores "
+                    "are numpy arrays: run your function on them in a cell to see where")
         if got == 1:
             return "a score equal to the threshold is flagged too: use scores >= threshold"
         if got == 3:
@@ -66,18 +85,26 @@ def check_3(exception_name):
             return "answer with the class's name as a string: type(error).__name__"
         return "wrap the call in try/except Exception as error, and look at type(error).__name__"
 
-    course.check("Exercise 3", exception_name, lambda a: a.split(".")[-1] == "PicklingError", hint)
+    def right(answer):
+        return isinstance(answer, str) and answer.split(".")[-1] == "PicklingError"
+
+    course.check("Exercise 3", exception_name, right, hint)
 
 
 def _letters(answer):
+    """The letters of an answer given as a set, a list, a tuple or a string such as "a, b"; None otherwise."""
     if isinstance(answer, str):
         answer = answer.replace(",", " ").split()
+    if not isinstance(answer, set | frozenset | list | tuple):
+        return None
     return {str(letter).strip().lower() for letter in answer}
 
 
 def check_4(loadable):
     def hint(answer):
         letters = _letters(answer)
+        if letters is None:
+            return 'answer with a set of letters, such as {"a"}'
         if "c" in letters:
             return "log_amount lives in __main__, the notebook: a server's __main__ has no log_amount"
         if "b" not in letters:
@@ -199,7 +226,7 @@ def _wrong_signature():  # slip: takes no seed
 
 
 SAMPLES = {
-    check_1: {"right": [0.97855, 0.98, 1 - 0.0215], "wrong": [97.85, 0.0215, 0.5, "0.98"]},
+    check_1: {"right": [0.97855, 0.98, 1 - 0.0215, np.float64(0.97855)], "wrong": [97.85, 0.0215, 0.5, "0.98", None]},
     check_2: {
         "right": [_false_alarms, lambda y, s, t: sum(1 for yi, si in zip(y, s, strict=True) if si >= t and not yi)],
         "wrong": [
@@ -207,12 +234,13 @@ SAMPLES = {
             lambda y, s, t: int((s >= t).sum()),  # counts the fraud too
             lambda y, s, t: int(((s >= t) & y).sum()),  # counts the fraud only
             42,
+            lambda y, s, t: int(((s >= t) & ~y.values).sum()),  # a pandas habit: numpy arrays have no .values
         ],
     },
     check_3: {"right": ["PicklingError", "pickle.PicklingError", "_pickle.PicklingError"],
-              "wrong": ["AttributeError", "TypeError", "Picklingerror"]},
+              "wrong": ["AttributeError", "TypeError", "Picklingerror", None]},
     check_4: {"right": [{"a", "b"}, ["b", "a"], "a, b", ("A", "B")],
-              "wrong": [{"a"}, {"a", "b", "c"}, {"a", "c"}, "abc"]},
+              "wrong": [{"a"}, {"a", "b", "c"}, {"a", "c"}, "abc", 5]},
     check_5: {"right": [_slower_learning, _smaller_trees, _without_hour, _stronger_regularised_baseline],
               "wrong": [_unchanged, _no_preparation, _regressor, _forgot_return, _wrong_signature,
                         train.build_pipeline("gradient_boosting", 42).set_params(classify__max_iter=50)]},

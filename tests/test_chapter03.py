@@ -57,3 +57,13 @@ def test_a_variant_whose_training_fails_gets_plain_words_not_a_traceback(capsys)
     printed = capsys.readouterr().out
     assert "Traceback" not in printed
     assert "training it on the course's data failed (ValueError)" in printed
+
+
+@pytest.mark.parametrize("check", list(exercises_03.SAMPLES), ids=lambda check: check.__name__)
+def test_no_wrong_answer_shows_python_internals(check, capsys):
+    """A hint says what to look at in plain words: never an interpreter's message about the answer."""
+    for answer in exercises_03.SAMPLES[check]["wrong"]:
+        check(answer)
+        printed = capsys.readouterr().out
+        assert "checking your answer raised" not in printed, printed
+        assert "object has no attribute" not in printed, printed
