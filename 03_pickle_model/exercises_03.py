@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
@@ -146,8 +147,15 @@ def try_variant(variant_pipeline, seed=42):
     try:
         fitted = variant.fit_pipeline(pipeline, run.parts, run.recall_target)
     except Exception as error:  # noqa: BLE001
-        return (f"training it on the course's data failed ({type(error).__name__}): the classifier needs every "
-                "column as a number; keep the 'prepare' step of train.build_pipeline in front of it"), []
+        failed = type(error).__name__
+        if failed == "InvalidParameterError":  # scikit-learn's own check of a setting's value
+            return (f"training it failed ({failed}): one of your settings has a value scikit-learn does not accept; "
+                    "print(pipeline) and compare with the classifier's documentation"), []
+        if not any(isinstance(step, ColumnTransformer) for step in getattr(pipeline, "named_steps", {}).values()):
+            return (f"training it on the course's data failed ({failed}): the classifier needs every column as a "
+                    "number; keep the 'prepare' step of train.build_pipeline in front of it"), []
+        return (f"training it on the course's data failed ({failed}): run variant.fit_pipeline(variant_pipeline(SEED), "
+                "training.parts) in a cell to see where"), []
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "variant.pkl"
         try:
@@ -221,6 +229,10 @@ def _forgot_return(seed):  # slip: builds it, never returns it
     train.build_pipeline("gradient_boosting", seed).set_params(classify__learning_rate=0.05)
 
 
+def _a_setting_out_of_range(seed):  # slip: a learning rate must be a positive number
+    return train.build_pipeline("gradient_boosting", seed).set_params(classify__learning_rate=-0.1)
+
+
 def _wrong_signature():  # slip: takes no seed
     return _slower_learning(42)
 
@@ -242,6 +254,7 @@ SAMPLES = {
     check_4: {"right": [{"a", "b"}, ["b", "a"], "a, b", ("A", "B")],
               "wrong": [{"a"}, {"a", "b", "c"}, {"a", "c"}, "abc", 5]},
     check_5: {"right": [_slower_learning, _smaller_trees, _without_hour, _stronger_regularised_baseline],
-              "wrong": [_unchanged, _no_preparation, _regressor, _forgot_return, _wrong_signature,
+              "wrong": [_unchanged, _no_preparation, _a_setting_out_of_range, _regressor, _forgot_return,
+                        _wrong_signature,
                         train.build_pipeline("gradient_boosting", 42).set_params(classify__max_iter=50)]},
 }
