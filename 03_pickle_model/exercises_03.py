@@ -156,6 +156,13 @@ def try_variant(variant_pipeline, seed=42):
                     "number; keep the 'prepare' step of train.build_pipeline in front of it"), []
         return (f"training it on the course's data failed ({failed}): run variant.fit_pipeline(variant_pipeline(SEED), "
                 "training.parts) in a cell to see where"), []
+    try:
+        from_notebook = b"__main__" in artefact.dumps(fitted.pipeline)
+    except Exception:  # noqa: BLE001 - it cannot be pickled at all: saving it below says so
+        from_notebook = False
+    if from_notebook:
+        return ("your pipeline uses a function or class defined in the notebook (module __main__): the app, "
+                "another Python process, could not load it; build it from scikit-learn's own classes (pitfall 4)"), []
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "variant.pkl"
         try:

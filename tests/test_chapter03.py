@@ -67,3 +67,23 @@ def test_no_wrong_answer_shows_python_internals(check, capsys):
         printed = capsys.readouterr().out
         assert "checking your answer raised" not in printed, printed
         assert "object has no attribute" not in printed, printed
+
+
+
+def test_a_variant_with_a_function_from_the_notebook_is_refused_in_plain_words(monkeypatch, capsys):
+    """It loads in the notebook itself, but the app (another process) could not load it."""
+    monkeypatch.setattr(log_amount, "__module__", "__main__")
+    monkeypatch.setattr(sys.modules["__main__"], "log_amount", log_amount, raising=False)
+
+    def amount_logged(seed):
+        pipeline = train.build_pipeline("gradient_boosting", seed)
+        prepare = pipeline.named_steps["prepare"]
+        scale = prepare.transformers[0][1]
+        prepare.transformers[0] = ("numbers", scale, [name for name in train.NUMBERS if name != "amount"])
+        prepare.transformers.append(("amount", FunctionTransformer(log_amount), ["amount"]))
+        return pipeline
+
+    exercises_03.check_5(amount_logged)
+    printed = capsys.readouterr().out
+    assert "defined in the notebook (module __main__)" in printed, printed
+    assert printed.startswith("Exercise 5: not quite.")
