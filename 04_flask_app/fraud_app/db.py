@@ -131,8 +131,19 @@ def database_url(config) -> URL:
 
 
 def hide_password(text: str) -> str:
-    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***."""
-    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", text)
+    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***.
+
+    SQLAlchemy renders a URL it can parse with the password hidden (``render_as_string(hide_password=True)``).
+    For text it cannot parse, everything between ``user:`` and the last ``@`` is hidden: a password may hold
+    any character, ``/``, ``@``, ``:`` and ``%`` included.
+    """
+    try:
+        url = make_url(text)
+    except (sa.exc.ArgumentError, ValueError):
+        url = None
+    if url is not None and url.host is not None and "@" not in (url.host or ""):
+        return url.render_as_string(hide_password=True)
+    return re.sub(r"(://[^/:@]*:).*@", r"\1***@", text)
 
 
 def describe(url: URL, config) -> str:
@@ -140,6 +151,11 @@ def describe(url: URL, config) -> str:
     if (config.get("DATABASE_URL") or "").strip():
         return f"DATABASE_URL={hide_password(config['DATABASE_URL'].strip())}"
     return f"SQLite database {url.database}"
+
+
+def describe_storage(app: Flask) -> str:
+    """The storage backend, for the start-up line: its URL with the password hidden."""
+    return database_url(app.config).render_as_string(hide_password=True)
 
 
 def reason(error: BaseException) -> str:
@@ -156,13 +172,16 @@ _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 def create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        engine = sa.create_engine(
+            url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+        )
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         # pre_ping: a pooled connection that the server closed (a restart, maintenance) is replaced, not used
-        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        # hide_parameters: an error's message never carries the transaction's values (they reach the logs)
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
     _engines.add(engine)
     return engine
 
