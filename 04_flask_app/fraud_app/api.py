@@ -51,9 +51,8 @@ def read_json():
         return json.loads(text, parse_constant=refuse_constant, parse_int=parse_int)
     except json.JSONDecodeError as error:
         # Only json's own position and reason: never a message from deeper in Python.
-        raise ApiError(
-            400, "malformed_json", f"the body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from None
+        where = f"line {error.lineno}, column {error.colno}"
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error.msg} ({where})") from None
     except ValueError as error:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
     except RecursionError:

@@ -3,7 +3,8 @@
     gunicorn --config 04_flask_app/gunicorn.conf.py      (Linux, macOS: `make app`)
     waitress-serve --port 8000 fraud_app.wsgi:app         (Windows too)
 
-A setting with a bad value (FRAUD_MAX_BATCH=lots), a model that is missing or fails its checks, or a database that cannot be used (a bad
+A setting with a bad value (FRAUD_MAX_BATCH=lots), a model that is
+missing or fails its checks, or a database that cannot be used (a bad
 DATABASE_URL, a server that does not answer, a wrong password), stops the server at start-up
 with one clear line naming the file or the database and the reason (exit status 1), instead
 of a traceback or a server that answers every request with an error.

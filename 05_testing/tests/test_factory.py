@@ -10,7 +10,7 @@ from fraud_app.config import ConfigError, load_config
 def test_the_defaults_are_the_documented_ones():
     config = load_config(environ={})
     assert (config["MAX_BATCH"], config["MAX_CONTENT_LENGTH"], config["LOG_LEVEL"]) == (1000, 1024 * 1024, "INFO")
-    assert config["API_TOKEN"] is None and config["MODEL_SHA256"] is None and config["PLATFORM"] is None
+    assert (config["API_TOKEN"], config["MODEL_SHA256"], config["PLATFORM"]) == (None, None, None)
 
 
 def test_environment_configures_the_app():
@@ -50,7 +50,8 @@ def test_a_bad_setting_is_named_with_what_it_accepts(variable, value, accepts):
         load_config(environ={variable: value})
     message = str(caught.value)
     assert message.startswith(f"{variable}={value!r} is not valid: it accepts ")
-    assert accepts in message and "\n" not in message
+    assert accepts in message
+    assert "\n" not in message
 
 
 def test_a_secret_setting_is_never_repeated_in_its_error():
