@@ -69,7 +69,10 @@ def body_bytes() -> bytes:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None:
         return request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
-    data = request.stream.read(limit + 1) if limit is not None else request.stream.read()
+    # The server's own stream (gunicorn, waitress and Werkzeug's server de-chunk it): request.stream
+    # would already be cut at the limit.
+    stream = request.environ["wsgi.input"]
+    data = stream.read(limit + 1) if limit is not None else stream.read()
     if limit is not None and len(data) > limit:
         raise RequestEntityTooLarge()
     return data

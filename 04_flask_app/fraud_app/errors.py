@@ -68,13 +68,28 @@ def handle_http_exception(error: HTTPException):
     return json_body(error.code, CODES.get(error.code, "http_error"), message, headers=headers)
 
 
+def is_outage(error: sa.exc.DBAPIError) -> bool:
+    """Is this the database being away (503), rather than a bug (500)?
+
+    A connection that died, or PostgreSQL's OperationalError (refused, gone, shutting down, too many
+    connections); on SQLite only a locked file: its OperationalError also says "no such table", a bug.
+    """
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        return "locked" in str(error.orig)
+    return True
+
+
 def handle_database_down(error: sa.exc.DBAPIError):
     """The database does not answer (an outage, a restart): 503 with Retry-After, not a 500 that looks like a bug.
 
     The engine's pool pre-ping replaces dead connections, so the app recovers by itself once the
     database is back. The log line names the error class only: never the SQL or its parameters.
     """
-    if not isinstance(error, sa.exc.OperationalError) and not error.connection_invalidated:
+    if not is_outage(error):
         return handle_unexpected(error)
     log.error("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
