@@ -25,11 +25,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
 
-# One thread per worker for the model's numeric libraries (OpenMP, BLAS): requests run in
-# parallel in the workers already, and more threads than cores make every request slower.
-# Set before the app is loaded, because these libraries read it once, when they start.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, "1")
+# The model's numeric libraries (OpenMP, BLAS) use one thread per prediction: fraud_app.model sets
+# that around each call with threadpoolctl, so it holds in gunicorn, waitress and the development
+# server alike, without environment variables.
 
 # Load the app (and verify and unpickle the model) once in the master process, before the
 # workers are forked: a model that fails its checks stops the server at start-up instead of

@@ -208,8 +208,8 @@ def test_the_bundle_brings_the_postgresql_driver_and_its_deploy_steps(app_dir, r
 
 def test_the_procfile_serves_the_bundle_as_heroku_would(app_dir, runtime):
     env = platform_env(runtime, FRAUD_API_TOKEN=TOKEN, WEB_CONCURRENCY="2")
-    with course.serve_command([HONCHO, "start"], name="bundle (honcho)", env=env, cwd=app_dir, ready_path="/health",
-                              timeout=60, announce=False) as server:
+    with course.serve_command([HONCHO, "start", "web"], name="bundle (honcho)", env=env, cwd=app_dir,
+                              ready_path="/health", timeout=60, announce=False) as server:
         health = requests.get(server.url + "/health", timeout=10)
         assert health.status_code == 200
         assert health.json()["status"] == "ok"
@@ -245,9 +245,21 @@ def test_a_tampered_model_in_the_bundle_is_refused_and_never_runs(app_dir, runti
     marker = tmp_path / "the-pickle-ran"
     (tampered / "models" / "fraud_model.pkl").write_bytes(trap(marker))  # the metadata stays the original one
     env = {**os.environ, **platform_env(runtime, PORT=str(course.free_port()))}
-    result = subprocess.run([HONCHO, "start"], cwd=tampered, env=env, capture_output=True, text=True, timeout=60,
+    result = subprocess.run([HONCHO, "start", "web"], cwd=tampered, env=env, capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.returncode != 0
     assert "fraud_app cannot start: models/fraud_model.pkl: SHA-256 is " in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert not marker.exists()
+
+
+def test_the_procfile_release_phase_migrates_the_database(app_dir, runtime, tmp_path):
+    """What Heroku runs before each release: the Procfile's release: line, in the bundle's own environment."""
+    release = next(line for line in (app_dir / "Procfile").read_text().splitlines() if line.startswith("release:"))
+    database = tmp_path / "release" / "predictions.sqlite3"
+    env = platform_env(runtime, FRAUD_DATABASE=str(database))
+    result = subprocess.run([HONCHO, "run", *release.split(":", 1)[1].split()], cwd=app_dir, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is at schema revision 0001" in result.stdout
+    assert database.is_file()

@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if note:
         print(note)
     print(f"Pin it on the platform: FRAUD_MODEL_SHA256={metadata['artefact_sha256']}")
-    print(f"Serve it as Heroku would: cd {args.out.as_posix()} && PORT=8000 honcho start")
+    print(f"Serve it as Heroku would: cd {args.out.as_posix()} && PORT=8000 honcho start web")
     return 0
 
 

@@ -4,11 +4,16 @@
 
 It prints one line: the database (password hidden) and its schema revision, or why it failed
 (exit status 1: Heroku then stops the release and keeps the previous one serving).
+
+Locally, honcho would start every line of the Procfile together, and stop them all when the release
+line ends: run `honcho start web` (the app migrates at start-up too), or the release first:
+`honcho run python -m fraud_app.release`.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -21,6 +26,8 @@ def main() -> int:
     try:
         config = load_config()
         url = db.database_url(config)
+        if url.get_backend_name() == "sqlite":  # a laptop's `honcho start`: the file's folder may not exist yet
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = db.create_engine(url)
         try:
             with engine.begin() as connection:

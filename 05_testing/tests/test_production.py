@@ -338,3 +338,36 @@ def test_a_database_outage_is_a_503_and_heals_by_itself(model_path, postgres, au
         assert client.get("/api/v1/predictions", headers=auth.valid).get_json()["total"] == 1
     finally:
         app.extensions["fraud_db"].dispose()
+
+
+# --- 8. The model's threads ---------------------------------------------------------------------------------
+
+class Recording:
+    """Wraps the real pipeline: records what threadpoolctl sees while it predicts."""
+
+    def __init__(self, pipeline):
+        self.pipeline, self.seen = pipeline, []
+
+    def predict_proba(self, frame):
+        from threadpoolctl import threadpool_info
+
+        self.seen.append({info["user_api"]: info["num_threads"] for info in threadpool_info()})
+        return self.pipeline.predict_proba(frame)
+
+
+def test_the_model_predicts_with_one_thread_in_a_server_thread(app, transaction):
+    """A request thread (as waitress, gthread and the development server run them), not the thread that loaded."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    real = app.extensions["fraud_model"]
+    loaded = {info["user_api"] for info in threadpool_info()}
+    assert "openmp" in loaded  # scikit-learn's OpenMP is loaded: the limit has something to act on
+    recording = Recording(real.pipeline)
+    model = FraudModel(recording, real.metadata, real.schema, real.controller)
+    thread = threading.Thread(target=model.score, args=([transaction],))
+    thread.start()
+    thread.join()
+    assert recording.seen == [{api: 1 for api in recording.seen[0]}]
+    assert set(recording.seen[0]) == loaded
