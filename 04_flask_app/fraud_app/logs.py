@@ -27,6 +27,14 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")  # what a router sends; anyth
 _handler: logging.Handler | None = None
 
 
+class OneLineFormatter(logging.Formatter):
+    """One line per event, a traceback included (its line breaks written as ``\\n``): a log collector
+    that splits on newlines (Heroku's, Docker's) keeps an error and its traceback together."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\\n")
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` to every record: the current request's, or "-" outside a request."""
 
@@ -40,7 +48,7 @@ def handler() -> logging.Handler:
     global _handler
     if _handler is None:
         _handler = logging.StreamHandler(sys.stdout)
-        _handler.setFormatter(logging.Formatter(FORMAT))
+        _handler.setFormatter(OneLineFormatter(FORMAT))
         _handler.addFilter(RequestIdFilter())
     return _handler
 

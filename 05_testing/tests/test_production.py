@@ -371,3 +371,20 @@ def test_the_model_predicts_with_one_thread_in_a_server_thread(app, transaction)
     thread.join()
     assert recording.seen == [{api: 1 for api in recording.seen[0]}]
     assert set(recording.seen[0]) == loaded
+
+
+def test_an_error_with_its_traceback_is_one_log_line(app, client, auth, transaction, capsys, monkeypatch):
+    import fraud_app.db
+    from fraud_app import logs
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fraud_app.db, "create", broken)
+    monkeypatch.setattr(logs.handler(), "stream", sys.stdout)  # capsys's stdout
+    response = client.post("/api/v1/predictions", json=transaction, headers={**auth.valid, "X-Request-ID": "r-42"})
+    assert response.status_code == 500
+    lines = [line for line in capsys.readouterr().out.splitlines() if "unhandled error" in line]
+    assert len(lines) == 1
+    assert " ERROR [r-42] fraud_app.errors: unhandled error on POST /api/v1/predictions\\nTraceback" in lines[0]
+    assert "RuntimeError: a bug" in lines[0]
