@@ -66,7 +66,7 @@ SERVERS = {
             "flask --app fraud_app.wsgi run --port {port} --no-debugger --no-reload"),
     "waitress": ("fraud app, waitress (1 process, 4 threads)",
                  "waitress-serve --listen=127.0.0.1:{port} fraud_app.wsgi:app"),
-    "gunicorn": ("fraud app, gunicorn (2 workers x 4 threads)", f"gunicorn --config {GUNICORN_CONF}"),
+    "gunicorn": ("fraud app, gunicorn (2 workers)", f"gunicorn --config {GUNICORN_CONF}"),
     "bare": ("bare endpoint, gunicorn (2 workers)",
              f"gunicorn --config {GUNICORN_CONF} --pythonpath tools bare_app:app"),
     "nolog": ("fraud app, gunicorn (2 workers), no access log", "gunicorn --config {nolog_conf}"),
