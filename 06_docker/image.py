@@ -22,6 +22,7 @@ from pathlib import Path
 import requests
 
 import course
+import course.docker as docker_base  # noqa: F401  (the notebook finds the base image through it)
 
 HERE = Path(__file__).resolve().parent
 DOCKERFILE = HERE / "Dockerfile"

@@ -137,3 +137,14 @@ def make_rootfs_tarball(official: str, tarball: Path) -> None:
         partial = tarball.with_suffix(".partial")
         subprocess.run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(partial), "."], check=True)
         partial.rename(tarball)
+
+
+def available_base(dockerfile: str) -> Base | None:
+    """The base image if this engine already has it (official or stand-in), without pulling or making one."""
+    official = default_base(dockerfile)
+    if exists(official):
+        return Base(official, "the official image, already in this engine")
+    name = standin_name(official)
+    if exists(name):
+        return Base(name, "a stand-in made from Debian packages, cached in this engine")
+    return None
