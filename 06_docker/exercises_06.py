@@ -224,7 +224,7 @@ def run_small_app(dockerfile: str) -> str | None:
             return "docker run failed: " + started.stderr.strip()
         try:
             answer = image.wait(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json(),
-                                20, "/health")
+                                10, "/health")
         except (TimeoutError, ValueError):
             return "the container did not answer /health on port 8000 from outside"
         if answer != {"status": "ok"}:

@@ -127,3 +127,16 @@ def test_the_saved_transcript_matches_the_current_dockerfile_and_bundle():
         f"gunicorn.conf.py: run tests/test_docker.py where an engine answers, then copy {RECORD.relative_to(ROOT)} "
         "to 06_docker/saved/")
     assert f"ARG BASE_IMAGE={course_docker.default_base(DOCKERFILE)}" in saved["build"]
+
+
+def test_exercise_4_builds_and_runs_the_learners_dockerfile(engine):
+    """Where an engine has the base, exercise 4's check really builds and runs the answer: a Dockerfile that
+    reads well but starts a file that does not exist is refused, the solution is not."""
+    import exercises_06  # noqa: PLC0415 (chapter 06 imports it too; only this test needs it here)
+
+    if course_docker.available_base(DOCKERFILE) is None:
+        pytest.skip("this engine has no base image yet (the image test above makes it)")
+    assert exercises_06.run_small_app(exercises_06.SOLUTION) is None
+    slip = exercises_06.SOLUTION.replace('"app.py"]', '"server.py"]')
+    assert exercises_06.problems_4(slip) == []  # nothing a reading of the file could find
+    assert "did not answer /health" in exercises_06.run_small_app(slip)
