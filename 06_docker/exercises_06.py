@@ -40,7 +40,7 @@ CMD ["gunicorn", "--config", "gunicorn.conf.py"]
 
 
 def check_1(address):
-    course.check("Exercise 1", address, lambda a: a.strip() == "0.0.0.0",
+    course.check("Exercise 1", address, lambda a: a.strip() in EVERY_INTERFACE,
                  hint="127.0.0.1 is only reachable from inside the container itself")
 
 
@@ -60,8 +60,9 @@ def check_2(order):
 
 def check_3(dockerfile):
     def still_the_app(text):
-        return ("FROM python:3.11-slim-bookworm" in text and "-r requirements.txt" in text
-                and "fraud_app/" in text and "gunicorn" in text)
+        return ("FROM python:3.11-slim-bookworm" in text and "fraud_app/" in text and "gunicorn" in text
+                and any(keyword == "RUN" and installs_requirements(arguments)
+                        for keyword, arguments in instructions(text)))
 
     def hint(answer):
         if not still_the_app(answer):
@@ -72,11 +73,13 @@ def check_3(dockerfile):
 
 
 SAMPLES = {
-    check_1: {"right": ["0.0.0.0"], "wrong": ["127.0.0.1", "localhost", 0]},
+    check_1: {"right": ["0.0.0.0", "::", "[::]", " 0.0.0.0 "], "wrong": ["127.0.0.1", "localhost", "::1", 0]},
     check_2: {"right": [[FROM, COPY_REQUIREMENTS, INSTALL, COPY_CODE], (FROM, COPY_REQUIREMENTS, INSTALL, COPY_CODE)],
               "wrong": [[FROM, COPY_CODE, COPY_REQUIREMENTS, INSTALL], [FROM, INSTALL, COPY_REQUIREMENTS, COPY_CODE],
                         [COPY_REQUIREMENTS, FROM, INSTALL, COPY_CODE], ["FROM python"], 42]},
-    check_3: {"right": [FIXED],
+    check_3: {"right": [FIXED, FIXED.replace("-r requirements.txt", "--requirement requirements.txt"),
+                        FIXED.replace("COPY requirements.txt .", "COPY requirements.txt /app/")
+                             .replace("-r requirements.txt", "-r /app/requirements.txt")],
               "wrong": [BROKEN, FIXED.replace("WORKDIR /app\n", ""), FIXED.replace(" --no-cache-dir", ""),
                         "FROM python:3.11-slim-bookworm\n", None]},
 }
