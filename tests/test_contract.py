@@ -174,6 +174,18 @@ def test_ci_runs_the_readme_test_command():
     assert "bash .ci/run" in workflow
 
 
+def test_the_readme_and_ci_name_exactly_the_supported_pythons():
+    versions = [f"{major}.{minor}" for major, minor in check_python.SUPPORTED]
+    assert versions == ["3.11", "3.12", "3.13", "3.14"]
+    readme = (ROOT / "README.md").read_text()
+    assert f"You need Python {check_python.names()}, `make` and `git`" in readme
+    assert f"This course needs Python {check_python.names()}" in readme  # the troubleshooting entry
+    workflow = (ROOT / ".github" / "workflows" / "test.yml").read_text()
+    matrix = re.search(r"^\s+python: \[(.*)\]", workflow, re.M)
+    assert matrix and [v.strip().strip('"') for v in matrix[1].split(",")] == versions
+    assert "python-version: ${{ matrix.python }}" in workflow
+
+
 def test_readme_gives_the_two_commands_first_and_the_windows_steps():
     readme = (ROOT / "README.md").read_text()
     quick_start = readme[readme.index("## Quick start") : readme.index("## Chapters")]

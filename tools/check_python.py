@@ -6,8 +6,8 @@ environment's own Python. Standard library only.
 A Python is supported when every pin in requirements.txt publishes a wheel for it
 (nothing to compile on a learner's laptop) and Heroku's Python buildpack can run it,
 because the bundle deploys the Python the model was trained with. Python 3.15 is not
-yet supported: contourpy 1.3.3 (matplotlib's) has no cp315 wheel, and Heroku's
-buildpack offers 3.11 to 3.14.
+supported yet: the pinned numpy 2.4.6, scipy 1.17.1, contourpy 1.3.3 and pyinstrument
+5.1.3 publish no cp315 wheels, and Heroku's buildpack offers 3.11 to 3.14.
 """
 
 import sys
