@@ -182,7 +182,8 @@ def test_the_readme_and_ci_name_exactly_the_supported_pythons():
     assert f"This course needs Python {check_python.names()}" in readme  # the troubleshooting entry
     workflow = (ROOT / ".github" / "workflows" / "test.yml").read_text()
     matrix = re.search(r"^\s+python: \[(.*)\]", workflow, re.M)
-    assert matrix and [v.strip().strip('"') for v in matrix[1].split(",")] == versions
+    assert matrix, "the workflow has no Python matrix"
+    assert [v.strip().strip('"') for v in matrix[1].split(",")] == versions
     assert "python-version: ${{ matrix.python }}" in workflow
 
 
