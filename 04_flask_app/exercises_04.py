@@ -115,8 +115,7 @@ extra = Blueprint("extra", __name__, url_prefix="/api/v1")
 @extra.get("/threshold")
 # ...: only clients with the token may read it (put the decorator on the line above the def)
 def threshold():
-    model = current_app.extensions["fraud_model"]  # the model the app loaded at start-up
-    ...  # answer {"threshold": ..., "model_version": ...}: the model's own values
+    ...  # answer {"threshold": ..., "model_version": ...} of current_app.extensions["fraud_model"]
 
 
 def create_app():
@@ -142,7 +141,8 @@ def _is_fraud_app(app):
                                  "app = fraud_app.create_app(), then register your blueprint on it")
     course.build.expect_status(health, 200, app=app)
     if not str(course.build.json_body(health).get("model_version", "")):
-        raise course.build.Unmet("GET /health answers without a model_version: make the app with fraud_app.create_app()")
+        raise course.build.Unmet("GET /health answers without a model_version: "
+                                 "make the app with fraud_app.create_app()")
     _card(app)
     app.fraud_app = True
 
@@ -175,7 +175,8 @@ def _answers(app):
     course.build.expect_status(response, 200, app=app)
     body = course.build.json_body(response)
     if not isinstance(body, dict):
-        raise course.build.Unmet(f"the body is {type(body).__name__}, not a JSON object with threshold and model_version")
+        raise course.build.Unmet(f"the body is {type(body).__name__}, "
+                                 f"not a JSON object with threshold and model_version")
     card = _card(app)
     value = body.get("threshold")
     # The app itself shows the threshold to six decimals; any rounding at least as fine is the same threshold.
@@ -198,7 +199,12 @@ EXPECTATIONS_4 = [
 
 @functools.cache
 def _model_for_checks() -> str:
-    """A model for checks that get none (the tests): trained once per process, as the notebook's Setup does."""
+    """A model for checks that get none (the tests): trained once per process, as the notebook's Setup does.
+
+    $FRAUD_TEST_MODEL names one already trained that way instead (as for the course's test suites).
+    """
+    if os.environ.get("FRAUD_TEST_MODEL"):
+        return os.environ["FRAUD_TEST_MODEL"]
     import train
 
     folder = tempfile.mkdtemp(prefix="exercises-04-")
@@ -239,7 +245,8 @@ _TODO_TOKEN, _TODO_ANSWER, _TODO_REGISTER = (
 )
 RIGHT_4 = (SKELETON_4
            .replace(_TODO_TOKEN, "@require_token")
-           .replace(_TODO_ANSWER, '    return {"threshold": model.threshold, "model_version": model.version}')
+           .replace(_TODO_ANSWER, '    model = current_app.extensions["fraud_model"]\n'
+                                  '    return {"threshold": model.threshold, "model_version": model.version}')
            .replace(_TODO_REGISTER, "    app.register_blueprint(extra)"))
 
 # Another right answer: the blueprint made inside the factory, its prefix given when it is registered,
@@ -268,7 +275,8 @@ def create_app():
 WRONG_4_NOT_REGISTERED = RIGHT_4.replace("    app.register_blueprint(extra)\n", "")
 WRONG_4_OPEN = RIGHT_4.replace("@require_token\n", "")
 WRONG_4_TYPED = RIGHT_4.replace('"threshold": model.threshold', '"threshold": 0.5')
-WRONG_4_NO_PREFIX = RIGHT_4.replace('Blueprint("extra", __name__, url_prefix="/api/v1")', 'Blueprint("extra", __name__)')
+WRONG_4_NO_PREFIX = RIGHT_4.replace('Blueprint("extra", __name__, url_prefix="/api/v1")',
+                                    'Blueprint("extra", __name__)')
 WRONG_4_OWN_FLASK = (RIGHT_4.replace("from flask import Blueprint, current_app", "from flask import Blueprint, Flask, "
                                      "current_app")
                      .replace("app = fraud_app.create_app()", "app = Flask(__name__)\n    fraud_app.create_app()"))
