@@ -3,6 +3,7 @@
 ``SAMPLES`` holds right and wrong answers: the course's tests prove that each check tells them apart.
 """
 
+import json
 import os
 import re
 import shlex
@@ -62,9 +63,10 @@ def procfile_problem(line: str) -> str | None:
     config = re.search(r"(--config|-c)[ =]gunicorn\.conf\.py", command)
     if "fraud_app.wsgi:app" not in words and not config:
         return "name the app (fraud_app.wsgi:app) or the configuration file (--config gunicorn.conf.py)"
-    if not binds and config:
-        return ("gunicorn.conf.py sets the bind itself (127.0.0.1 unless HOST says otherwise), and a configuration "
-                "file overrides gunicorn's own default: add --bind 0.0.0.0:$PORT, which overrides the file")
+    if not binds:
+        return ("in the bundle, gunicorn reads gunicorn.conf.py (even without --config), and its bind, 127.0.0.1 "
+                "unless HOST says otherwise, replaces gunicorn's own 0.0.0.0:$PORT: add --bind 0.0.0.0:$PORT, "
+                "which overrides the file")
     problems = [bind_problem(bind) for bind in binds]
     return next((problem for problem in problems if problem), None)
 
@@ -73,6 +75,8 @@ def check_2(line):
     course.check("Exercise 2", line, lambda a: procfile_problem(a) is None, hint=lambda a: procfile_problem(a))
 
 
+#: The web dyno type that the course's app.json asks for: exercise 3 starts from it.
+APP_JSON_SIZE = json.loads(Path(__file__).with_name("app.json").read_text())["formation"]["web"]["size"].lower()
 #: Dyno types that run several dynos of one process type (Eco and Basic run one at most).
 SCALABLE_SIZES = re.compile(r"^(standard-[12]x|performance-(m|l|l-ram|xl|2xl))$")
 FORMATION = re.compile(r"^web=(?P<quantity>\d+)(:(?P<size>[\w-]+))?$")
@@ -89,7 +93,7 @@ def scaling_problem(commands) -> str | None:
         commands = [part for part in re.split(r"\s*(?:&&|;|\n)\s*", commands) if part.strip()]
     if not isinstance(commands, list | tuple) or not all(isinstance(command, str) for command in commands):
         return f"answer with the commands as a string, or a list of strings, not {describe(commands)}"
-    size, quantity = "basic", 1  # what app.json asks for
+    size, quantity = APP_JSON_SIZE, 1  # where the app starts: what app.json asks for
     for command in commands:
         words = command.split()
         if words[:1] != ["heroku"] or len(words) < 3:
@@ -288,11 +292,11 @@ def check_4(files):
     exercise = "Exercise 4"
     if files is NOT_ANSWERED or files == SKELETON_4:
         print(f"{exercise}: not answered yet. Fill in the ... in the cell above, run it, then run this check.")
-        return None
+        return
     shape = _procfile_files(files)
     if isinstance(shape, str):
         print(f"{exercise}: not quite. Hint: {shape}")
-        return False
+        return
     print(f"{exercise}: your Procfile and .env, beside tiny_app.py in a fresh folder; `honcho start` there, "
           f"with PORT set as a platform sets it:")
     results = run_procfile(*shape)
@@ -302,9 +306,8 @@ def check_4(files):
     if unmet:
         print(f"{exercise}: not quite. Hint: {len(unmet)} expectation(s) not met yet (marked ✗); "
               f"start with the first, change your cell, run it and this check again.")
-        return False
+        return
     print(f"{exercise}: correct. Well done!")
-    return True
 
 
 ENV_4 = "APP_TOKEN=a-long-random-secret\nWEB_CONCURRENCY=3\n"
@@ -332,8 +335,7 @@ SAMPLES = {
                   "web: gunicorn -b 0.0.0.0:${PORT} fraud_app.wsgi:app",
                   "web:gunicorn --bind=0.0.0.0:$PORT -c gunicorn.conf.py",
                   "web: gunicorn --config gunicorn.conf.py --bind [::]:$PORT",
-                  "web: gunicorn --config gunicorn.conf.py --bind :$PORT",
-                  "web: gunicorn fraud_app.wsgi:app"],
+                  "web: gunicorn --config gunicorn.conf.py --bind :$PORT"],
         "wrong": ["gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$PORT",
                   "worker: gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$PORT",
                   "web: flask run --host 0.0.0.0 --port $PORT",
@@ -341,6 +343,8 @@ SAMPLES = {
                   "web: gunicorn --config gunicorn.conf.py --bind 0.0.0.0:8000",
                   "web: gunicorn --config gunicorn.conf.py --bind localhost:$PORT",
                   "web: gunicorn --config gunicorn.conf.py",
+                  # gunicorn reads ./gunicorn.conf.py by itself, whose bind replaces the 0.0.0.0:$PORT default
+                  "web: gunicorn fraud_app.wsgi:app",
                   "web: gunicorn --bind 0.0.0.0:$PORT",
                   "web: gunicorn 'unclosed", None],
     },
