@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import requests
+from honcho.environ import parse as parse_env
 from honcho.environ import parse_procfile
 
 import course
@@ -132,6 +133,7 @@ SKELETON_4 = {
 }
 LISTENING = re.compile(r"Listening at: http://(?P<host>\[[^\]]*\]|[^:\s]*):(?P<port>\d+)")
 DEVELOPMENT = re.compile(r"Running on http://(?P<host>[^:\s]+):(?P<port>\d+)")
+OTHER_SERVER = re.compile(r"Serving on http://(?P<host>\[[^\]]*\]|[^:\s]+):(?P<port>\d+)")  # waitress
 
 
 class _Honcho:
@@ -174,20 +176,26 @@ class _Honcho:
                 self.process.wait()
 
 
+def _env_note(env_file: str) -> str:
+    """A note on the .env lines that honcho cannot read (so sets nothing from), or ''."""
+    unread = [line.strip() for line in env_file.splitlines()
+              if line.strip() and not line.lstrip().startswith("#") and not parse_env(line)]
+    if not unread:
+        return ""
+    return f" (honcho reads no variable from the .env line {unread[0]!r}: write NAME=value, without export)"
+
+
 def _why_it_stopped(log: str, env_file: str = "") -> str:
     """Why the web process ended, in plain words, from what honcho and gunicorn printed."""
     if "cannot start:" in log:
-        said = "the app refused to start: " + re.findall(r"cannot start: (.+)", log)[-1].strip()
-        if re.search(r"^\s*export\s", env_file, re.MULTILINE):
-            said += " (a .env line is NAME=value, without export)"
-        return said
+        return "the app refused to start: " + re.findall(r"cannot start: (.+)", log)[-1].strip() + _env_note(env_file)
     if "not found" in log and "rc=127" in log:
         return "the shell found no such program: is the first word of the command gunicorn?"
+    if "No module named" in log or "Failed to find attribute" in log:
+        return "gunicorn could not find the app: name it tiny_app:app (the module tiny_app, its object app)"
     error = re.search(r"Error: (.+)", log)
     if error and "Worker failed to boot" not in error[1]:
         return f"gunicorn said: {error[1].strip()}"
-    if "ModuleNotFoundError" in log or "Failed to find attribute" in log:
-        return "gunicorn could not find the app: name it tiny_app:app (the module tiny_app, its object app)"
     return "it stopped before it answered a request; run `honcho start` in a terminal to read its log"
 
 
@@ -234,7 +242,7 @@ def _judge(honcho: _Honcho) -> list[tuple[str, str | None]]:
     results: list[tuple[str, str | None]] = []
 
     def listening(log):
-        return LISTENING.search(log) or DEVELOPMENT.search(log)
+        return LISTENING.search(log) or DEVELOPMENT.search(log) or OTHER_SERVER.search(log)
 
     def answered(log):
         if "Worker failed to boot" in log or "cannot start:" in log:
@@ -267,12 +275,13 @@ def _judge(honcho: _Honcho) -> list[tuple[str, str | None]]:
         return results
     results.append(("GET /health answers 200 {'status': 'ok'}",
                     None if health == "answered" else "it did not answer /health: " + _why_it_stopped(honcho.log())))
-    if health == "answered" and not development:
+    if health == "answered" and "Starting gunicorn" in log:
         booted = honcho.wait_for(lambda log: log.count("Booting worker") >= WORKERS, timeout=1.5)
         count = honcho.log().count("Booting worker")
         results.append((f"{WORKERS} gunicorn workers, as the config var WEB_CONCURRENCY says",
                         None if booted and count == WORKERS else f"{count} worker(s) started: gunicorn reads the "
-                        f"number of workers from WEB_CONCURRENCY; set it in .env"))
+                        f"number of workers from WEB_CONCURRENCY; set it in .env: WEB_CONCURRENCY={WORKERS}"
+                        + _env_note(honcho.env_file)))
     return results
 
 
