@@ -58,12 +58,12 @@ def run_command(tag: str = TAG, host_port: int = 8000, name: str = TAG, env: tup
     ]
 
 
-def as_a_platform(volume: str, health_interval: str = "2s") -> tuple[str, ...]:
+def as_a_platform(volume: str, health_interval: str = "1s") -> tuple[str, ...]:
     """``docker run`` options that run the image as a strict platform does.
 
     ``--read-only``: the image's files cannot be changed at all; only ``instance/`` (a volume, which a
     platform calls a disk) and ``/tmp`` (in memory) are writable. ``--health-interval`` asks the HEALTHCHECK
-    more often than the Dockerfile's 30 s, so that ``docker ps`` shows ``healthy`` within seconds.
+    more often than the Dockerfile's 30 s, so that ``docker ps`` shows ``healthy`` a second after the app is up.
     """
     return ("--read-only", "--volume", f"{volume}:/app/instance", "--tmpfs", "/tmp",
             "--health-interval", health_interval)
@@ -143,7 +143,7 @@ def timed_build(context: str | Path, tag: str, build_args: list[str]) -> tuple[s
 
 
 def wait(until, timeout: float, what: str):
-    """Call ``until()`` every half second until it returns something true; that value."""
+    """Call ``until()`` every 0.2 s until it returns something true; that value."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -154,19 +154,27 @@ def wait(until, timeout: float, what: str):
             return value
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.5)
+        time.sleep(0.2)
 
 
-def try_the_image(context: Path, tag: str, base_args: list[str], token: str, transaction: dict) -> dict:
+#: ``docker stop --time``: how long Docker waits after SIGTERM before it sends SIGKILL (its default is 10 s).
+#: gunicorn, process 1 of the container, finishes its requests and exits well within it.
+STOP_TIMEOUT = 5
+
+
+def try_the_image(context: Path, tag: str, base_args: list[str], token: str, transaction: dict, *,
+                  cold: bool = False, rebuild: bool = True) -> dict:
     """Build the image from a bundle, run it as a platform would, and record what happened.
 
     The run: ``--read-only`` with a volume for instance/, the token from the environment, a port on
-    127.0.0.1 only. Recorded: both builds (the first, then one after a code-only change), ``docker
-    images``, ``docker history``, the answers of /health and of a prediction, a prediction stored and read
-    back with the token, the user, ``docker ps`` once healthy, and how long ``docker stop`` took.
+    127.0.0.1 only. Recorded: the build (``cold``: with ``--no-cache``, as on a machine that never built
+    it), ``docker images``, ``docker history``, the answers of /health and of a prediction, a prediction
+    stored and read back with the token, the user, ``docker ps`` once healthy, how long ``docker stop``
+    took, the exit code and gunicorn's last log lines; with ``rebuild``, a second build after a
+    code-only change (the cache lesson).
     """
     record: dict = {}
-    record["build"], record["build_seconds"] = timed_build(context, tag, base_args)
+    record["build"], record["build_seconds"] = timed_build(context, tag, [*base_args, *(["--no-cache"] * cold)])
     unique = uuid.uuid4().hex[:12]
     name, volume, port = f"fraud-app-{unique}", f"fraud-app-instance-{unique}", course.free_port()
     base = f"http://127.0.0.1:{port}"
@@ -178,8 +186,10 @@ def try_the_image(context: Path, tag: str, base_args: list[str], token: str, tra
         record["history"] = docker("history", "--format", "table {{.Size}}\t{{.CreatedBy}}", "--no-trunc",
                                    tag).stdout
         record["user"] = docker("image", "inspect", "--format", "{{.Config.User}}", tag).stdout.strip()
-        docker(*run_command(tag, host_port=port, name=name, env=("FRAUD_API_TOKEN",),
-                            platform_like=as_a_platform(volume))[1:], env={"FRAUD_API_TOKEN": token})
+        # Without --rm: the stopped container stays until `finally` removes it, so its exit code can be read.
+        command = run_command(tag, host_port=port, name=name, env=("FRAUD_API_TOKEN",),
+                              platform_like=as_a_platform(volume))
+        docker(*[part for part in command[1:] if part != "--rm"], env={"FRAUD_API_TOKEN": token})
         record["health"] = wait(lambda: requests.get(base + "/health", timeout=5).json(), 90, "/health")
         record["prediction"] = requests.post(base + "/api/v1/predict", json=transaction, timeout=10).json()
         record["create_without_token"] = requests.post(base + "/api/v1/predictions", json=transaction,
@@ -194,13 +204,21 @@ def try_the_image(context: Path, tag: str, base_args: list[str], token: str, tra
             docker("ps", "--filter", f"name={name}", "--format", "table {{.Image}}\t{{.Status}}\t{{.Ports}}").stdout),
             60, "docker ps showing (healthy)")
         start = time.monotonic()
-        docker("stop", name, timeout=30)
+        docker("stop", "--time", str(STOP_TIMEOUT), name, timeout=30)
         record["stop_seconds"] = time.monotonic() - start
+        # 0: gunicorn got SIGTERM and exited by itself; 137 (128 + 9) would mean Docker had to SIGKILL it.
+        record["exit_code"] = int(docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout)
+        record["stop_log"] = docker("logs", "--tail", "4", name).stdout
     finally:
-        docker("rm", "--force", name, check=False)
+        docker("rm", "--force", name, check=False)  # the container first: its volume is in use until then
         docker("volume", "rm", "--force", volume, check=False)
-    # The cache lesson: change one line of the code only, build again.
-    init = context / "fraud_app" / "__init__.py"
-    init.write_text(init.read_text() + "\n# a code-only change\n")
-    record["rebuild"], record["rebuild_seconds"] = timed_build(context, tag, base_args)
+    record["left_behind"] = [what for what, found in (
+        (name, docker("container", "inspect", name, check=False).returncode == 0),
+        (volume, docker("volume", "inspect", volume, check=False).returncode == 0)) if found]
+    if rebuild:
+        # The cache lesson: change one line of the code only (a new line each run, so that no earlier
+        # run's layers can stand in for it), build again.
+        init = context / "fraud_app" / "__init__.py"
+        init.write_text(init.read_text() + f"\n# a code-only change ({unique})\n")
+        record["rebuild"], record["rebuild_seconds"] = timed_build(context, tag, base_args)
     return record

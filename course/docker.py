@@ -28,6 +28,7 @@ from pathlib import Path
 
 MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITE = "bookworm"  # the Debian release of python:3.11-slim-bookworm
+SUITE_PYTHON = "3.11"  # the Python of that release's python3 package: the only one a stand-in can have
 PACKAGES = "python3,python3-venv,ca-certificates"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 STANDIN = "fraud-course-base"
@@ -96,6 +97,9 @@ def base_image(dockerfile: str, *, log=print) -> Base:
         return Base(official, "the official image, pulled from the registry")
     why = (pulled.stderr.strip().splitlines() or ["no answer"])[-1]
     why = "the registry cannot be reached" if re.search(r"lookup|dial tcp|timeout|connection", why) else why
+    if python_version(official) != SUITE_PYTHON:
+        raise BaseImageError(f"{official} cannot be had ({why}), and a stand-in made from Debian {SUITE} "
+                             f"would have Python {SUITE_PYTHON}")
     name = standin_name(official)
     if exists(name):
         return Base(name, f"a stand-in made from Debian packages ({why}), cached in this engine")
