@@ -1,8 +1,20 @@
 """The model artefact: a pickle, and a JSON metadata file beside it that says how to trust it.
 
     models/fraud_model.pkl    the trained scikit-learn Pipeline, pickled (protocol 5)
-    models/fraud_model.json   what it is: versions, feature schema, threshold, metrics, and the
-                              pickle's SHA-256, so a loader can check the file before it runs it
+    models/fraud_model.json   what it is: versions, feature schema, threshold, metrics, the
+                              pickle's SHA-256, and ``artefact_sha256``: one digest of both files
+
+``artefact_sha256`` covers the pickle *and* the metadata (which sets the threshold and the validation
+ranges): it is the SHA-256 of a two-line manifest, the pickle's SHA-256 and the SHA-256 of the metadata's
+canonical JSON without this field (:func:`artefact_digest`). What a digest stored beside the files does and
+does not protect against:
+
+- it catches damage and accidents: a file cut short, one file replaced without the other, a threshold
+  edited by hand. :func:`load_artefact` refuses files that disagree with each other;
+- it does not catch an attacker who can write the files: they rewrite both, digest included, and the
+  pair agrees with itself. Only a digest kept *elsewhere* catches that: the app's FRAUD_MODEL_SHA256, set
+  as a platform config var, outside the bundle. :func:`load_artefact` given ``expected_sha256`` refuses
+  any other artefact, even a self-consistent one.
 
 Why the check matters: unpickling *executes code*. A pickle is a small program that rebuilds
 objects, and it may call any function it names (``os.system`` included). So we load only
@@ -59,6 +71,7 @@ __all__ = [
     "PICKLE_PROTOCOL",
     "REQUIRED_KEYS",
     "ArtefactError",
+    "artefact_digest",
     "ArtefactVersionWarning",
     "current_versions",
     "dumps",
@@ -87,6 +100,25 @@ def sha256_of(path: str | os.PathLike) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte string per JSON value: sorted keys, no spaces, ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+
+
+def artefact_digest(payload: bytes, metadata: dict) -> str:
+    """The digest of an artefact: the SHA-256 of a manifest of its pickle's and its metadata's SHA-256.
+
+    The metadata is hashed as canonical JSON without its own ``artefact_sha256`` field, so that the
+    digest can be stored in it; any other change to the metadata (the threshold, a range) changes it.
+    """
+    described = {key: value for key, value in metadata.items() if key != "artefact_sha256"}
+    manifest = (
+        f"pickle sha256 {hashlib.sha256(payload).hexdigest()}\n"
+        f"metadata sha256 {hashlib.sha256(canonical_json(described)).hexdigest()}\n"
+    )
+    return hashlib.sha256(manifest.encode("ascii")).hexdigest()
 
 
 def dumps(model: Any) -> bytes:
@@ -156,6 +188,7 @@ def save_artefact(model: Any, metadata: dict, pkl_path: str | os.PathLike) -> di
             "pickle_protocol": PICKLE_PROTOCOL,
         },
     }
+    full["artefact_sha256"] = artefact_digest(payload, full)
     text = json.dumps(full, sort_keys=True, indent=2, allow_nan=False) + "\n"
     _write_atomically(pkl_path, payload)
     _write_atomically(metadata_path(pkl_path), text.encode("utf-8"))
@@ -177,7 +210,7 @@ def read_metadata(pkl_path: str | os.PathLike, json_path: str | os.PathLike | No
         raise ArtefactError(f"{json_path}: not valid JSON ({error}) — {RETRAIN}") from None
     if not isinstance(metadata, dict):
         raise ArtefactError(f"{json_path}: holds a JSON {type(metadata).__name__}, not an object — {RETRAIN}")
-    missing = [key for key in (*REQUIRED_KEYS, "artefact") if key not in metadata]
+    missing = [key for key in (*REQUIRED_KEYS, "artefact", "artefact_sha256") if key not in metadata]
     if missing:
         raise ArtefactError(f"{json_path}: lacks {', '.join(missing)}; it was not written by save_artefact — {RETRAIN}")
     recorded = metadata["artefact"]
@@ -257,13 +290,36 @@ def _unpickle(pkl_path, payload: bytes, versions: dict) -> tuple[Any, list[str]]
     return model, sorted(set(said))
 
 
-def load_artefact(pkl_path: str | os.PathLike, json_path: str | os.PathLike | None = None) -> tuple[Any, dict]:
+def _check_digest(pkl_path, payload: bytes, metadata: dict, expected_sha256: str | None) -> None:
+    """Refuse files that disagree with each other, and, when pinned, any artefact but the pinned one."""
+    actual = artefact_digest(payload, metadata)
+    if actual != metadata["artefact_sha256"]:
+        raise ArtefactError(
+            f"{pkl_path}: the artefact digest of the pickle and its metadata is {actual[:12]}…, the metadata "
+            f"says {str(metadata['artefact_sha256'])[:12]}…; the metadata was edited or the files do not "
+            f"belong together — {RETRAIN}"
+        )
+    if expected_sha256 is not None and actual != expected_sha256.lower():
+        raise ArtefactError(
+            f"{pkl_path}: artefact_sha256 is {actual[:12]}…, but the pin (FRAUD_MODEL_SHA256) is "
+            f"{expected_sha256[:12]}…; this is not the artefact that was approved"
+        )
+
+
+def load_artefact(
+    pkl_path: str | os.PathLike,
+    json_path: str | os.PathLike | None = None,
+    *,
+    expected_sha256: str | None = None,
+) -> tuple[Any, dict]:
     """Load a model saved by :func:`save_artefact`, after checking that it can be trusted.
 
     1. Read the metadata (``json_path``, by default the ``.json`` beside ``pkl_path``): a missing,
        invalid or incomplete file raises :class:`ArtefactError`.
     2. Read the pickle's bytes and compare their SHA-256 with the metadata *before* unpickling:
        a missing, truncated or changed file raises :class:`ArtefactError`, and none of its code runs.
+       Then check ``artefact_sha256`` (pickle and metadata together), and, if ``expected_sha256`` is
+       given (a pin kept outside the artefact), that it is that one.
     3. Unpickle. If the running Python (major.minor), scikit-learn, numpy or pandas differ from the
        versions in the metadata, or scikit-learn raises its ``InconsistentVersionWarning`` (the
        pickle holds estimators saved by another scikit-learn version, which may not behave the same
@@ -274,6 +330,7 @@ def load_artefact(pkl_path: str | os.PathLike, json_path: str | os.PathLike | No
     """
     metadata = read_metadata(pkl_path, json_path)
     payload = _verified_bytes(pkl_path, metadata)
+    _check_digest(pkl_path, payload, metadata, expected_sha256)
     recorded = metadata["versions"] if isinstance(metadata["versions"], dict) else {}
     model, sklearn_said = _unpickle(pkl_path, payload, recorded)
     differences = version_differences(recorded)

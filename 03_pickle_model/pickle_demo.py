@@ -20,18 +20,27 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 #: The program the fresh process runs: load each pickle file it is given, print one line for each,
-#: never a traceback.
+#: never a traceback: the exception's type and what it means, never the interpreter's own message.
 LOADER = """
-import contextlib, pickle, re, sys
+import contextlib, pickle, sys
+
+# In the course's words, not the interpreter's: its messages change wording from one Python to the next.
+MEANING = {
+    "AttributeError": "the pickle names a function or class that this Python does not have",
+    "ImportError": "the pickle names a module that this Python cannot import",
+}
+MEANING["ModuleNotFoundError"] = MEANING["ImportError"]
 for path in sys.argv[1:]:
     try:
         # Whatever unpickling itself prints goes to stderr: stdout carries one line per file, nothing else.
         with open(path, "rb") as file, contextlib.redirect_stdout(sys.stderr):
             obj = pickle.load(file)
     except Exception as error:
-        # Python versions describe __main__ differently ("<module '__main__' (built-in)>", ...): say it simply
-        message = re.sub(r"<module '__main__'.*>", "module __main__", str(error))
-        print(f"{type(error).__name__}: {message}")
+        name = type(error).__name__
+        meaning = MEANING.get(name, "loading it failed")
+        if isinstance(error, ImportError) and error.name:  # the module's name is data, not wording
+            meaning = f"No module named {error.name!r}: {meaning}"
+        print(f"{name}: {meaning}")
     else:
         print(f"loaded {type(obj).__name__}")
 """

@@ -3,6 +3,8 @@
 PORT              where to listen (Heroku and most platforms set it)   default 8000
 HOST              the interface: 127.0.0.1 on a laptop, 0.0.0.0 in a container
 WEB_CONCURRENCY   worker processes (Heroku sets it from the dyno size)  default 2
+GUNICORN_THREADS  threads per worker                                   default 4
+GUNICORN_TIMEOUT  seconds before a silent worker is restarted          default 30
 """
 
 import os
@@ -11,20 +13,43 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 wsgi_app = "fraud_app.wsgi:app"
 
-# One thread per worker for the model's numeric libraries (OpenMP, BLAS): requests run in
-# parallel in the workers already, and more threads than cores make every request slower.
-# Set before the app is loaded, because these libraries read it once, when they start.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, "1")
+# The gthread worker: each worker process runs a pool of threads, and a thread waits on one connection.
+# With gunicorn's default sync worker a process waits on a single socket, so two clients that send
+# headers and half a body (slowly, or never) hold both workers, and /health stops answering. With
+# threads, stalled clients hold threads, not the service; `timeout` restarts a worker that stops
+# answering gunicorn; `keepalive` closes an idle kept-alive connection after a few seconds.
+# The cost (chapter 07's bench): threads share a process's GIL, so the model's CPU work does not run
+# faster with more of them; they let one process wait on many sockets at once.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+keepalive = 5
+
+# The model's numeric libraries (OpenMP, BLAS) use one thread per prediction: fraud_app.model sets
+# that around each call with threadpoolctl, so it holds in gunicorn, waitress and the development
+# server alike, without environment variables.
 
 # Load the app (and verify and unpickle the model) once in the master process, before the
 # workers are forked: a model that fails its checks stops the server at start-up instead of
 # making every worker crash and restart, and the workers share the loaded model's memory.
 preload_app = True
 
-# Logs go to stdout/stderr, where platforms such as Heroku and Docker collect them.
+# Logs go to stdout, where platforms such as Heroku and Docker collect them, in the app's format
+# (fraud_app.logs): time, level, request id. The access line names the request id the app sent back.
 accesslog = "-"
 errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s [-] %(name)s: %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}
 
 # gunicorn's control socket lives under the home folder by default; the app does not use it,
 # and several servers (tests, a notebook) running at once would fight over it.

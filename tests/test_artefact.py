@@ -70,6 +70,8 @@ def saved(tmp_path, monkeypatch, tiny_model) -> Path:
 
 
 def rewrite_metadata(path: Path, **changes) -> None:
+    """Change the metadata as a trainer would have written it: its artefact_sha256 is recomputed (from the
+    pickle as it is now), so only the change under test differs."""
     json_path = path.with_suffix(".json")
     metadata = json.loads(json_path.read_text())
     for dotted, value in changes.items():
@@ -78,6 +80,7 @@ def rewrite_metadata(path: Path, **changes) -> None:
         for parent in parents:
             target = target[parent]
         target[key] = value
+    metadata["artefact_sha256"] = artefact.artefact_digest(path.read_bytes(), metadata)
     json_path.write_text(json.dumps(metadata))
 
 
@@ -85,7 +88,26 @@ def test_round_trip_gives_the_same_model_and_metadata(saved, tiny_model):
     model, metadata = load_artefact(saved)
     X = np.array([[0.5], [2.5]])
     assert np.array_equal(model.predict_proba(X), tiny_model.predict_proba(X))
-    assert metadata == {**minimal_metadata(), "artefact": metadata["artefact"]}
+    assert metadata == {**minimal_metadata(), "artefact": metadata["artefact"],
+                        "artefact_sha256": artefact.artefact_digest(saved.read_bytes(), metadata)}
+
+
+def test_the_digest_covers_the_metadata_too(saved):
+    """A threshold written into the JSON by hand, digest untouched: refused."""
+    json_path = saved.with_suffix(".json")
+    metadata = json.loads(json_path.read_text())
+    json_path.write_text(json.dumps({**metadata, "threshold": 0.999}))
+    with pytest.raises(ArtefactError, match="the metadata was edited"):
+        load_artefact(saved)
+
+
+def test_a_pin_refuses_a_self_consistent_artefact_that_is_not_the_pinned_one(saved):
+    pin = json.loads(saved.with_suffix(".json").read_text())["artefact_sha256"]
+    load_artefact(saved, expected_sha256=pin)
+    rewrite_metadata(saved, threshold=0.999)  # both files agree: only the pin can tell
+    load_artefact(saved)
+    with pytest.raises(ArtefactError, match=r"the pin \(FRAUD_MODEL_SHA256\)"):
+        load_artefact(saved, expected_sha256=pin)
 
 
 def test_save_returns_the_metadata_it_wrote(tmp_path, tiny_model):

@@ -179,3 +179,10 @@ def test_the_course_shows_a_complete_committed_run():
     assert results["seconds"] < 120
     for target in ("app_vs_bare", "batch_vs_single"):
         assert results["ratios"][target]["value"] >= results["ratios"][target]["goal"], target
+
+
+def test_the_bench_measures_each_server_as_a_learner_starts_it():
+    """No thread variable forced on the servers (nor on the bench's own process, which they inherit)."""
+    assert not set(bench.THREAD_VARIABLES) & set(bench.SERVER_ENV)
+    source = (ROOT / "tools" / "bench.py").read_text()
+    assert "setdefault" not in source

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import bundle  # noqa: E402
 
+from artefact import artefact_digest  # noqa: E402
+
 TOKEN = "bundle-test-token-0123456789"
 HONCHO = str(Path(sys.executable).parent / "honcho")  # the course's honcho; the app comes from the bundle's venv
 TRANSACTION = {"amount": 2400.0, "hour": 3, "merchant_category": "electronics", "distance_from_home_km": 800.0,
@@ -84,12 +86,16 @@ def test_make_bundle_is_a_documented_command():
 
 def test_make_bundle_writes_a_standalone_app_and_says_what(made, model):
     out, printed = made
-    assert set(bundle.files(out)) == EXPECTED
+    assert set(bundle.files(out)) == {*EXPECTED, bundle.MANIFEST}
+    pin = json.loads((out / "models" / "fraud_model.json").read_text())["artefact_sha256"]
+    assert f"Pin it on the platform: FRAUD_MODEL_SHA256={pin}\n" in printed
     for line in bundle.summary(sorted(EXPECTED)):
         assert f"\n  {line}\n" in printed
     assert f"Wrote {out.as_posix()}/ with model " in printed
     assert (out / "models" / "fraud_model.pkl").read_bytes() == model.read_bytes()
-    assert (out / "Procfile").read_text() == "web: gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$PORT\n"
+    assert (out / "Procfile").read_text() == (
+        "release: python -m fraud_app.release\nweb: gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$PORT\n"
+    )
     assert (out / ".python-version").read_text().strip() == "3.11"
 
 
@@ -105,17 +111,29 @@ def test_the_bundle_requires_the_runtime_pins_only(app_dir):
 def test_app_json_declares_a_generated_token_and_a_web_dyno(app_dir):
     manifest = json.loads((app_dir / "app.json").read_text())
     assert manifest["env"]["FRAUD_API_TOKEN"]["generator"] == "secret"
+    assert "artefact_sha256" in manifest["env"]["FRAUD_MODEL_SHA256"]["description"]  # how to pin the model
+    assert "FRAUD_MODEL_SHA256=" in (app_dir / "README.md").read_text()
     assert manifest["formation"]["web"]["quantity"] == 1
     assert manifest["buildpacks"] == [{"url": "heroku/python"}]
 
 
-def test_rebuilding_replaces_the_bundle_cleanly(model, tmp_path):
+def test_rebuilding_keeps_the_deploy_repository_and_the_local_data(model, tmp_path):
     out = tmp_path / "fraud-app"
     first = bundle.build(model, out)
     (out / "instance").mkdir()
     (out / "instance" / "predictions.sqlite3").write_text("old data")
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "fraud_app" / "leftover.py").write_text("# a file the bundle does not write")
+    (out / "old-owned.txt").write_text("written by an earlier bundle")
+    manifest = out / bundle.MANIFEST
+    manifest.write_text(manifest.read_text() + "old-owned.txt\n")
     assert bundle.build(model, out) == first
-    assert bundle.files(out) == first
+    assert (out / "instance" / "predictions.sqlite3").read_text() == "old data"  # the learner's data is kept
+    assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"  # and their deploy repository
+    assert not (out / "fraud_app" / "leftover.py").exists()  # what the bundle owns is replaced whole
+    assert not (out / "old-owned.txt").exists()  # what it wrote before and no longer writes is gone
+    assert set(bundle.files(out)) == {*first, bundle.MANIFEST, "instance/predictions.sqlite3", ".git/HEAD"}
     assert [path.name for path in tmp_path.iterdir()] == ["fraud-app"]  # no staging folder left behind
 
 
@@ -140,8 +158,18 @@ def test_bundle_refuses_a_model_trained_with_other_library_versions(model, tmp_p
     shutil.copy(model, other)
     metadata = json.loads(model.with_suffix(".json").read_text())
     metadata["versions"]["scikit-learn"] = "0.24.2"
+    metadata["artefact_sha256"] = artefact_digest(other.read_bytes(), metadata)  # as that trainer wrote it
     other.with_suffix(".json").write_text(json.dumps(metadata))
     with pytest.raises(bundle.BundleError, match="scikit-learn: trained with 0.24.2"):
+        bundle.build(other, tmp_path / "out")
+
+
+def test_bundle_refuses_metadata_edited_after_training(model, tmp_path):
+    other = tmp_path / "fraud_model.pkl"
+    shutil.copy(model, other)
+    metadata = json.loads(model.with_suffix(".json").read_text())
+    other.with_suffix(".json").write_text(json.dumps({**metadata, "threshold": 0.999}))
+    with pytest.raises(bundle.BundleError, match="artefact_sha256 does not cover these files"):
         bundle.build(other, tmp_path / "out")
 
 
@@ -180,8 +208,8 @@ def test_the_bundle_brings_the_postgresql_driver_and_its_deploy_steps(app_dir, r
 
 def test_the_procfile_serves_the_bundle_as_heroku_would(app_dir, runtime):
     env = platform_env(runtime, FRAUD_API_TOKEN=TOKEN, WEB_CONCURRENCY="2")
-    with course.serve_command([HONCHO, "start"], name="bundle (honcho)", env=env, cwd=app_dir, ready_path="/health",
-                              timeout=60, announce=False) as server:
+    with course.serve_command([HONCHO, "start", "web"], name="bundle (honcho)", env=env, cwd=app_dir,
+                              ready_path="/health", timeout=60, announce=False) as server:
         health = requests.get(server.url + "/health", timeout=10)
         assert health.status_code == 200
         assert health.json()["status"] == "ok"
@@ -217,9 +245,21 @@ def test_a_tampered_model_in_the_bundle_is_refused_and_never_runs(app_dir, runti
     marker = tmp_path / "the-pickle-ran"
     (tampered / "models" / "fraud_model.pkl").write_bytes(trap(marker))  # the metadata stays the original one
     env = {**os.environ, **platform_env(runtime, PORT=str(course.free_port()))}
-    result = subprocess.run([HONCHO, "start"], cwd=tampered, env=env, capture_output=True, text=True, timeout=60,
+    result = subprocess.run([HONCHO, "start", "web"], cwd=tampered, env=env, capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.returncode != 0
     assert "fraud_app cannot start: models/fraud_model.pkl: SHA-256 is " in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert not marker.exists()
+
+
+def test_the_procfile_release_phase_migrates_the_database(app_dir, runtime, tmp_path):
+    """What Heroku runs before each release: the Procfile's release: line, in the bundle's own environment."""
+    release = next(line for line in (app_dir / "Procfile").read_text().splitlines() if line.startswith("release:"))
+    database = tmp_path / "release" / "predictions.sqlite3"
+    env = platform_env(runtime, FRAUD_DATABASE=str(database))
+    result = subprocess.run([HONCHO, "run", *release.split(":", 1)[1].split()], cwd=app_dir, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is at schema revision 0001" in result.stdout
+    assert database.is_file()

@@ -205,7 +205,7 @@ def test_prediction_does_not_depend_on_column_order(model, data):
 
 
 def test_metadata_has_every_key_the_design_asks_for(metadata):
-    assert set(metadata) == {*artefact.REQUIRED_KEYS, "artefact"}
+    assert set(metadata) == {*artefact.REQUIRED_KEYS, "artefact", "artefact_sha256"}
     assert metadata["model"] == "gradient_boosting"
     assert set(metadata["versions"]) == {"python", "scikit-learn", "numpy", "pandas"}
     assert metadata["versions"] == artefact.current_versions()

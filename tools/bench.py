@@ -50,10 +50,10 @@ sys.path.insert(0, str(ROOT / "05_testing"))  # loadtest.py, chapter 05's bounde
 import course  # noqa: E402
 import loadtest  # noqa: E402
 
-# One thread for the numeric libraries, here as in the servers (gunicorn.conf.py sets the same): with more
-# threads than free cores, scikit-learn's OpenMP threads wait for each other and one row takes many times longer.
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+# No OMP_NUM_THREADS or the like is set, here or for the servers: each server is measured as a learner
+# starts it. The app itself limits the model's numeric libraries to one thread per prediction
+# (fraud_app.model, with threadpoolctl), in whichever server runs it.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 GUNICORN_CONF = "04_flask_app/gunicorn.conf.py"
 DATA = ROOT / "data" / "transactions.csv"
@@ -73,14 +73,11 @@ SERVERS = {
 }
 HEALTH = ("health", "GET /health on gunicorn (2 workers): HTTP, no model")
 
-#: The settings the servers share, whatever their own defaults: two gunicorn workers, one thread each for
-#: the numeric libraries (as gunicorn.conf.py sets), a database of their own, no DATABASE_URL of the user's.
+#: The settings the servers share, whatever their own defaults: two gunicorn workers, a database of their
+#: own, no DATABASE_URL of the user's. No thread variables: see THREAD_VARIABLES.
 SERVER_ENV = {
     "WEB_CONCURRENCY": "2",
     "HOST": HOST,
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
     "DATABASE_URL": "",
     "FLASK_DEBUG": "0",
 }

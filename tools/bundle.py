@@ -22,6 +22,11 @@ Before writing anything it checks that the model's pickle still has the SHA-256 
 that the model was trained with the scikit-learn, numpy and pandas that requirements.txt pins (a pickled
 model is only guaranteed to behave the same with those). Writing happens in a temporary folder beside
 the bundle, renamed into place at the end: a failed build leaves the previous bundle as it was.
+
+Rebuilding replaces only what the bundle owns (the entries in the table above) and keeps everything
+else: the deploy repository a learner made with `git init` there (.git/), the local database
+(instance/), a .venv or an .env. A file the bundle no longer writes is removed (the list of what the
+last build wrote is kept in .bundle-files).
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ __pycache__/
 """
 #: The libraries whose versions must match between training (the metadata) and requirements.txt.
 PINNED_LIBRARIES = ("scikit-learn", "numpy", "pandas")
+MANIFEST = ".bundle-files"  # what the last build wrote, so that a rebuild removes what it no longer writes
 CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".ipynb_checkpoints")
 
 
@@ -96,6 +102,11 @@ def check_model(model: Path, requirements: Path) -> dict:
     if hashlib.sha256(payload).hexdigest() != expected:
         raise BundleError(f"{model}: its SHA-256 differs from {json_path.name}'s; the file was changed after "
                           "training: retrain it (`make model`) rather than ship it")
+    from artefact import artefact_digest  # the app's own check: pickle and metadata together
+
+    if artefact_digest(payload, metadata) != metadata.get("artefact_sha256"):
+        raise BundleError(f"{json_path}: its artefact_sha256 does not cover these files (the metadata was "
+                          "edited after training): retrain (`make model`) rather than ship it")
     pinned = pins(requirements)
     trained = metadata.get("versions", {})
     differences = [f"{name}: trained with {trained.get(name)}, {requirements.name} pins {pinned.get(name)}"
@@ -164,13 +175,33 @@ def build(model: str | os.PathLike = MODEL, out: str | os.PathLike = OUT, root: 
         staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; a bundle is an ordinary folder
         write(model, staging, root)
         written = files(staging)
+        (staging / MANIFEST).write_text("\n".join(written) + "\n", encoding="utf-8")
         if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+            replace_owned(staging, out)
+        else:
+            staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
+
+
+def replace_owned(staging: Path, out: Path) -> None:
+    """Move the new bundle's entries into ``out``, replacing its old ones; leave everything else alone."""
+    old = out / MANIFEST
+    previous = old.read_text(encoding="utf-8").split() if old.is_file() else []
+    new_tops = {entry.name for entry in staging.iterdir()}
+    for stale in {path.split("/")[0] for path in previous} - new_tops:  # written before, not any more
+        target = out / stale
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    for entry in sorted(staging.iterdir()):
+        target = out / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        entry.rename(target)
+    staging.rmdir()
 
 
 def summary(written: list[str]) -> list[str]:
@@ -195,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     note = python_note(metadata, (ROOT / "07_heroku" / ".python-version").read_text().strip())
     if note:
         print(note)
-    print(f"Serve it as Heroku would: cd {args.out.as_posix()} && PORT=8000 honcho start")
+    print(f"Pin it on the platform: FRAUD_MODEL_SHA256={metadata['artefact_sha256']}")
+    print(f"Serve it as Heroku would: cd {args.out.as_posix()} && PORT=8000 honcho start web")
     return 0
 
 

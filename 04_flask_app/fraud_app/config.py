@@ -1,28 +1,39 @@
 """Configuration: defaults, overridden by environment variables, overridden by a mapping.
 
-| key | environment variable | default |
-|---|---|---|
-| MODEL_PATH | FRAUD_MODEL_PATH | models/fraud_model.pkl (from the working directory) |
-| DATABASE_URL | DATABASE_URL | unset: use DATABASE; postgresql://USER:PASSWORD@HOST/NAME for PostgreSQL |
-| DATABASE | FRAUD_DATABASE | instance/predictions.sqlite3 (from the working directory) |
-| API_TOKEN | FRAUD_API_TOKEN | unset: write endpoints then refuse every request |
-| MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | 1 MiB |
-| MAX_BATCH | FRAUD_MAX_BATCH | 1000 transactions per request |
-| LOG_LEVEL | FRAUD_LOG_LEVEL | INFO |
+| key | environment variable | accepts | default |
+|---|---|---|---|
+| MODEL_PATH | FRAUD_MODEL_PATH | a path | models/fraud_model.pkl (from the working directory) |
+| MODEL_SHA256 | FRAUD_MODEL_SHA256 | 64 hex digits: the artefact digest to accept | unset: not pinned (logged) |
+| DATABASE_URL | DATABASE_URL | postgresql://USER:PASSWORD@HOST/NAME or sqlite:///PATH | unset: use DATABASE |
+| DATABASE | FRAUD_DATABASE | a path | instance/predictions.sqlite3 (from the working directory) |
+| API_TOKEN | FRAUD_API_TOKEN | any text | unset: stored predictions refuse every request |
+| MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | a whole number, 1024 to 104857600 | 1 MiB |
+| MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
+| LOG_LEVEL | FRAUD_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR or CRITICAL | INFO |
+
+Every setting is checked by ``load_config``, at start-up: a bad value raises :class:`ConfigError`,
+whose message is one line naming the variable and what it accepts (the WSGI entry point prints it and
+exits with status 1). The value is shown, except for secrets, which are never repeated.
 
 Secrets such as the token only ever come from the environment (or a test's mapping), never
 from code or files in the repository. DATABASE_URL has no FRAUD_ prefix: platforms set it under that
 name when they attach a database (Heroku Postgres, Render, Fly.io); it may hold a password too.
+
+PLATFORM is detected, not set: the name of the first of PLATFORM_VARIABLES that the environment holds
+(Heroku sets DYNO, Cloud Run K_SERVICE, Fly.io FLY_APP_NAME, Render RENDER, Hugging Face Spaces SPACE_ID).
+On a platform the app trusts its proxy's X-Forwarded-Proto and wants HTTPS (fraud_app.security).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "MODEL_PATH": "models/fraud_model.pkl",
+    "MODEL_SHA256": None,
     "DATABASE_URL": None,
     "DATABASE": "instance/predictions.sqlite3",
     "API_TOKEN": None,
@@ -31,29 +42,69 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "PAGE_LIMIT_DEFAULT": 20,
     "PAGE_LIMIT_MAX": 100,
+    "PLATFORM": None,
 }
 
-ENVIRONMENT = {
-    "MODEL_PATH": ("FRAUD_MODEL_PATH", str),
-    "DATABASE_URL": ("DATABASE_URL", str),
-    "DATABASE": ("FRAUD_DATABASE", str),
-    "API_TOKEN": ("FRAUD_API_TOKEN", str),
-    "MAX_CONTENT_LENGTH": ("FRAUD_MAX_BODY_BYTES", int),
-    "MAX_BATCH": ("FRAUD_MAX_BATCH", int),
-    "LOG_LEVEL": ("FRAUD_LOG_LEVEL", str),
+PLATFORM_VARIABLES = ("DYNO", "K_SERVICE", "FLY_APP_NAME", "RENDER", "SPACE_ID")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable and what it accepts."""
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+            raise ValueError(f"a whole number from {low} to {high}")
+        return int(text)
+
+    return convert
+
+
+def text(raw: str) -> str:
+    return raw
+
+
+def log_level(raw: str) -> str:
+    if raw.strip().upper() not in LOG_LEVELS:
+        raise ValueError(", ".join(LOG_LEVELS[:-1]) + " or " + LOG_LEVELS[-1])
+    return raw.strip().upper()
+
+
+def sha256_hex(raw: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", raw.strip()):
+        raise ValueError("a SHA-256 digest: 64 hexadecimal digits (the model card's artefact_sha256)")
+    return raw.strip().lower()
+
+
+#: key: (environment variable, converter that raises ValueError("what it accepts"), is it a secret)
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
+    "MODEL_PATH": ("FRAUD_MODEL_PATH", text, False),
+    "MODEL_SHA256": ("FRAUD_MODEL_SHA256", sha256_hex, False),
+    "DATABASE_URL": ("DATABASE_URL", text, True),
+    "DATABASE": ("FRAUD_DATABASE", text, False),
+    "API_TOKEN": ("FRAUD_API_TOKEN", text, True),
+    "MAX_CONTENT_LENGTH": ("FRAUD_MAX_BODY_BYTES", whole_number(1024, 100 * 1024 * 1024), False),
+    "MAX_BATCH": ("FRAUD_MAX_BATCH", whole_number(1, 100_000), False),
+    "LOG_LEVEL": ("FRAUD_LOG_LEVEL", log_level, False),
 }
 
 
 def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] = os.environ) -> dict:
-    """The app's configuration: defaults < environment < ``overrides``."""
+    """The app's configuration: defaults < environment < ``overrides``; raises ConfigError for a bad value."""
     config = dict(DEFAULTS)
-    for key, (variable, convert) in ENVIRONMENT.items():
+    config["PLATFORM"] = next((name for name in PLATFORM_VARIABLES if environ.get(name)), None)
+    for key, (variable, convert, secret) in ENVIRONMENT.items():
         if environ.get(variable):
             try:
                 config[key] = convert(environ[variable])
-            except ValueError:
-                raise ValueError(
-                    f"environment variable {variable}={environ[variable]!r} is not a valid {convert.__name__}"
-                ) from None
+            except ValueError as accepts:
+                shown = "" if secret else f"={environ[variable]!r}"
+                raise ConfigError(f"{variable}{shown} is not valid: it accepts {accepts}") from None
     config.update(overrides or {})
+    for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH"):  # a test's mapping is checked too
+        if type(config[key]) is not int or config[key] < 1:
+            raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts a whole number of at least 1")
     return config

@@ -14,8 +14,9 @@ disk is wiped at every restart and is not shared between machines (chapter 07).
 
 The table is defined once, below, in Python. SQLAlchemy writes from it the CREATE TABLE that each
 database understands (``schema_sql`` shows both) and builds the queries, so a column is named in one
-place. ``init_app`` runs at start-up: it connects, and creates the table if it does not exist yet. A bad
-DATABASE_URL, a server that does not answer or a wrong password stop the app there, with a
+place. ``init_app`` runs at start-up: it connects, and migrates the schema to this code's (Alembic). A bad
+DATABASE_URL, a server that does not answer, a wrong password or a schema that cannot be migrated
+(Alembic, fraud_app.migrate) stop the app there, with a
 :class:`DatabaseError` that names the problem, never at the first request.
 
 Several processes share the database: gunicorn loads the app once in its master process, then forks
@@ -40,10 +41,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from fraud_app import migrate
+
 BUSY_TIMEOUT_SECONDS = 10  # SQLite: how long a writer waits for another
 CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long to wait for the server at start-up (unless the URL says)
 MAX_ID = 2**31 - 1  # ids are INTEGER: 32 bits in PostgreSQL
-SCHEMA_LOCK = 20_240_610  # PostgreSQL: the number of the lock held while the table is created (any number will do)
 
 
 class DatabaseError(Exception):
@@ -88,12 +90,12 @@ predictions = sa.Table(
     sqlite_autoincrement=True,  # SQLite too never reuses the id of a deleted row
 )
 
-#: Creates the table if it is missing; running it twice changes nothing.
+#: The CREATE TABLE that this definition gives (shown by schema_sql; revision 0001 of the migrations makes it).
 CREATE = sa.schema.CreateTable(predictions, if_not_exists=True)
 
 
 def schema_sql(dialect: str) -> str:
-    """The CREATE TABLE statement that ``init_app`` runs on ``dialect`` ("sqlite" or "postgresql")."""
+    """The CREATE TABLE statement of the table on ``dialect`` ("sqlite" or "postgresql")."""
     statement = str(CREATE.compile(dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect()))
     return "\n".join(line.rstrip().replace("\t", "    ") for line in statement.strip().splitlines())
 
@@ -131,8 +133,19 @@ def database_url(config) -> URL:
 
 
 def hide_password(text: str) -> str:
-    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***."""
-    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", text)
+    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***.
+
+    SQLAlchemy renders a URL it can parse with the password hidden (``render_as_string(hide_password=True)``).
+    For text it cannot parse, everything between ``user:`` and the last ``@`` is hidden: a password may hold
+    any character, ``/``, ``@``, ``:`` and ``%`` included.
+    """
+    try:
+        url = make_url(text)
+    except (sa.exc.ArgumentError, ValueError):
+        url = None
+    if url is not None and url.host is not None and "@" not in (url.host or ""):
+        return url.render_as_string(hide_password=True)
+    return re.sub(r"(://[^/:@]*:).*@", r"\1***@", text)
 
 
 def describe(url: URL, config) -> str:
@@ -140,6 +153,11 @@ def describe(url: URL, config) -> str:
     if (config.get("DATABASE_URL") or "").strip():
         return f"DATABASE_URL={hide_password(config['DATABASE_URL'].strip())}"
     return f"SQLite database {url.database}"
+
+
+def describe_storage(app: Flask) -> str:
+    """The storage backend, for the start-up line: its URL with the password hidden."""
+    return database_url(app.config).render_as_string(hide_password=True)
 
 
 def reason(error: BaseException) -> str:
@@ -156,13 +174,16 @@ _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 def create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        engine = sa.create_engine(
+            url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+        )
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
         connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         # pre_ping: a pooled connection that the server closed (a restart, maintenance) is replaced, not used
-        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        # hide_parameters: an error's message never carries the transaction's values (they reach the logs)
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
     _engines.add(engine)
     return engine
 
@@ -189,7 +210,7 @@ if hasattr(os, "register_at_fork"):  # Windows has no fork()
 
 
 def init_app(app: Flask) -> None:
-    """Connect to the database and create the table if it does not exist yet; raise DatabaseError if that fails."""
+    """Connect to the database and migrate it to this code's schema; raise DatabaseError if that fails."""
     url = database_url(app.config)
     name = describe(url, app.config)
     try:
@@ -208,10 +229,11 @@ def init_app(app: Flask) -> None:
             finally:
                 raw.close()
         with engine.begin() as connection:
-            if url.get_backend_name() == "postgresql":
-                # Two dynos starting at once must not both create the table: the second waits for the first.
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
-            connection.execute(CREATE)
+            # Alembic brings the schema to this code's (fraud_app.migrate); two dynos starting at once
+            # do not both migrate: the second waits for the first's lock, then finds nothing to do.
+            migrate.upgrade(connection)
+    except migrate.MigrationError as error:
+        raise DatabaseError(f"{name}: {error}") from None
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseError(f"{name}: {reason(error)}") from None
     finally:

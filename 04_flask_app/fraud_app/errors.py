@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ CODES = {
     415: "unsupported_media_type",
     500: "internal_error",
 }
+
+RETRY_AFTER_SECONDS = 5  # a database outage: when a client may try again
 
 
 class ApiError(Exception):
@@ -54,13 +57,47 @@ def handle_api_error(error: ApiError):
 
 def handle_http_exception(error: HTTPException):
     if not wants_json():
-        return render_template("error.html", error=error), error.code
+        # The error's own headers (Allow on a 405, WWW-Authenticate...) are kept; its Content-Type is the page's.
+        headers = [(key, value) for key, value in error.get_headers() if key != "Content-Type"]
+        return render_template("error.html", error=error), error.code, headers
     # Allow lists the methods a 405'd URL does accept; sorted, so that it reads the same every time.
     headers = {key: ", ".join(sorted(value.split(", "))) for key, value in error.get_headers() if key == "Allow"}
     message = error.description
     if error.code == 413:
         message = f"the request body is larger than {request.max_content_length} bytes"
     return json_body(error.code, CODES.get(error.code, "http_error"), message, headers=headers)
+
+
+def is_outage(error: sa.exc.DBAPIError) -> bool:
+    """Is this the database being away (503), rather than a bug (500)?
+
+    A connection that died, or PostgreSQL's OperationalError (refused, gone, shutting down, too many
+    connections); on SQLite only a locked file: its OperationalError also says "no such table", a bug.
+    """
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        return "locked" in str(error.orig)
+    return True
+
+
+def handle_database_down(error: sa.exc.DBAPIError):
+    """The database does not answer (an outage, a restart): 503 with Retry-After, not a 500 that looks like a bug.
+
+    The engine's pool pre-ping replaces dead connections, so the app recovers by itself once the
+    database is back. The log line names the error class only: never the SQL or its parameters.
+    """
+    if not is_outage(error):
+        return handle_unexpected(error)
+    log.error("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if not wants_json():
+        return render_template("error.html", error=ServiceUnavailable()), 503, headers
+    return json_body(
+        503, "database_unavailable", "the database is not answering; try again in a few seconds", headers=headers
+    )
 
 
 def handle_unexpected(error: Exception):
@@ -76,4 +113,5 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(sa.exc.DBAPIError, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)

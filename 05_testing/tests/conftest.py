@@ -155,6 +155,7 @@ def database_url(request, backend) -> str | None:
     url = request.getfixturevalue("postgres_tests_database")
     with request.getfixturevalue("postgres").connect("app_tests") as connection:
         connection.execute("DROP TABLE IF EXISTS predictions")  # the app creates it afresh: ids start at 1
+        connection.execute("DROP TABLE IF EXISTS alembic_version")  # and its migration history with it
     return url
 
 

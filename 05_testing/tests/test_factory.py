@@ -4,16 +4,13 @@ import pytest
 
 from artefact import ArtefactError
 from fraud_app import create_app
-from fraud_app.config import load_config
+from fraud_app.config import ConfigError, load_config
 
 
-def test_config(model_path, tmp_path):
-    assert not create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db")}).testing
-    assert create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db"), "TESTING": True}).testing
-
-
-def test_debug_is_off_by_default(app):
-    assert not app.debug
+def test_the_defaults_are_the_documented_ones():
+    config = load_config(environ={})
+    assert (config["MAX_BATCH"], config["MAX_CONTENT_LENGTH"], config["LOG_LEVEL"]) == (1000, 1024 * 1024, "INFO")
+    assert (config["API_TOKEN"], config["MODEL_SHA256"], config["PLATFORM"]) == (None, None, None)
 
 
 def test_environment_configures_the_app():
@@ -37,16 +34,49 @@ def test_a_mapping_overrides_the_environment():
     assert load_config({"MAX_BATCH": 5}, environ={"FRAUD_MAX_BATCH": "10"})["MAX_BATCH"] == 5
 
 
-def test_a_bad_number_in_the_environment_is_named():
-    with pytest.raises(ValueError, match="FRAUD_MAX_BATCH='lots' is not a valid int"):
-        load_config(environ={"FRAUD_MAX_BATCH": "lots"})
+@pytest.mark.parametrize(
+    ("variable", "value", "accepts"),
+    [
+        ("FRAUD_MAX_BATCH", "lots", "a whole number from 1 to 100000"),
+        ("FRAUD_MAX_BATCH", "-5", "a whole number from 1 to 100000"),
+        ("FRAUD_MAX_BATCH", "0", "a whole number from 1 to 100000"),
+        ("FRAUD_MAX_BODY_BYTES", "1e6", "a whole number from 1024 to 104857600"),
+        ("FRAUD_LOG_LEVEL", "verbose", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("FRAUD_MODEL_SHA256", "abc", "64 hexadecimal digits"),
+    ],
+)
+def test_a_bad_setting_is_named_with_what_it_accepts(variable, value, accepts):
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}={value!r} is not valid: it accepts ")
+    assert accepts in message
+    assert "\n" not in message
 
 
-def test_the_model_is_loaded_once_at_start_up(app, client, transaction):
-    loaded = app.extensions["fraud_model"]
-    client.post("/api/v1/predict", json=transaction)
-    client.post("/api/v1/predict", json=transaction)
-    assert app.extensions["fraud_model"] is loaded
+def test_a_secret_setting_is_never_repeated_in_its_error():
+    with pytest.raises(ConfigError) as caught:
+        load_config({"MAX_BATCH": 0}, environ={"FRAUD_API_TOKEN": "s3cret"})
+    assert "s3cret" not in str(caught.value)
+
+
+def test_the_log_level_is_taken(model_path, tmp_path):
+    import logging
+
+    create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db"), "LOG_LEVEL": "WARNING"})
+    assert logging.getLogger("fraud_app").level == logging.WARNING
+
+
+def test_the_model_is_loaded_once_at_start_up(model_path, tmp_path, transaction, monkeypatch):
+    import fraud_app.model
+
+    calls = []
+    real = fraud_app.model.load_artefact
+    monkeypatch.setattr(fraud_app.model, "load_artefact", lambda *a, **k: calls.append(a) or real(*a, **k))
+    client = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db")}).test_client()
+    for _ in range(3):
+        assert client.post("/api/v1/predict", json=transaction).status_code == 200
+    assert len(calls) == 1
 
 
 def test_a_missing_model_stops_the_app(tmp_path):

@@ -3,6 +3,7 @@
 Every test runs twice: on SQLite (the default) and on PostgreSQL (DATABASE_URL), which must answer alike.
 """
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import pytest
@@ -50,13 +51,13 @@ def test_the_stored_outcome_is_the_predicted_one(client, created, transaction):
     assert {k: stored[k] for k in predicted} == predicted
 
 
-def test_read_it_back(client, created):
-    assert client.get(location(created)).get_json() == created.get_json()
+def test_read_it_back(client, created, auth):
+    assert client.get(location(created), headers=auth.valid).get_json() == created.get_json()
 
 
 def test_unknown_ids_are_404_json(client, auth):
     for response in (
-        client.get("/api/v1/predictions/999"),
+        client.get("/api/v1/predictions/999", headers=auth.valid),
         client.put("/api/v1/predictions/999/label", json={"is_fraud": True}, headers=auth.valid),
         client.delete("/api/v1/predictions/999", headers=auth.valid),
     ):
@@ -64,16 +65,25 @@ def test_unknown_ids_are_404_json(client, auth):
         assert response.get_json()["error"] == {"code": "not_found", "message": "prediction 999 does not exist"}
 
 
-def test_label_is_an_idempotent_replace(client, auth, created):
+def test_label_is_an_idempotent_replace(client, auth, created, monkeypatch):
+    import fraud_app.db
+
+    # A clock the test moves: a change must bump updated_at, a repeat must not.
+    later = [datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)]
+    monkeypatch.setattr(fraud_app.db, "now", lambda: later[0])
     url = location(created) + "/label"
     first = client.put(url, json={"is_fraud": True}, headers=auth.valid)
+    later[0] += timedelta(seconds=1)
     second = client.put(url, json={"is_fraud": True}, headers=auth.valid)
     assert first.status_code == second.status_code == 200
     assert first.get_json() == second.get_json()  # same state, timestamps included
     assert first.get_json()["label"] is True
+    assert first.get_json()["updated_at"] == "2030-01-01T12:00:00.000Z"
+    assert first.get_json()["created_at"] == created.get_json()["created_at"]
+    later[0] += timedelta(seconds=1)
     changed = client.put(url, json={"is_fraud": False}, headers=auth.valid).get_json()
     assert changed["label"] is False
-    assert changed["updated_at"] >= first.get_json()["updated_at"]
+    assert changed["updated_at"] == "2030-01-01T12:00:02.000Z"
 
 
 @pytest.mark.parametrize("body", [{"is_fraud": "yes"}, {"is_fraud": 1}, {}, {"is_fraud": True, "x": 1}, [True]])
@@ -89,14 +99,14 @@ def test_delete_then_gone(client, auth, created):
     assert response.status_code == 204
     assert response.data == b""
     assert "Content-Type" not in response.headers
-    assert client.get(url).status_code == 404
+    assert client.get(url, headers=auth.valid).status_code == 404
     assert client.delete(url, headers=auth.valid).status_code == 404  # same state: idempotent
 
 
 def test_an_invalid_transaction_is_not_stored(client, auth, transaction):
     response = client.post("/api/v1/predictions", json={**transaction, "hour": 25}, headers=auth.valid)
     assert response.status_code == 400
-    assert client.get("/api/v1/predictions").get_json()["total"] == 0
+    assert client.get("/api/v1/predictions", headers=auth.valid).get_json()["total"] == 0
 
 
 @pytest.mark.parametrize(
@@ -122,7 +132,7 @@ def test_writes_need_the_token(client, auth, created, transaction, method, path,
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert response.get_json()["error"]["code"] == "unauthorized"
-    assert client.get("/api/v1/predictions/1").get_json() == created.get_json()  # nothing changed
+    assert client.get("/api/v1/predictions/1", headers=auth.valid).get_json() == created.get_json()  # nothing changed
 
 
 def test_writes_are_refused_when_no_token_is_configured(client, app, auth, transaction):
@@ -133,9 +143,22 @@ def test_writes_are_refused_when_no_token_is_configured(client, app, auth, trans
     assert "FRAUD_API_TOKEN" in response.get_json()["error"]["message"]
 
 
-def test_reads_need_no_token(client, created):
-    assert client.get("/api/v1/predictions").status_code == 200
-    assert client.get(location(created)).status_code == 200
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "Basic eDp5"}])
+def test_reads_need_the_token(client, created, auth, headers):
+    """Stored predictions are card transactions: without the token nobody may walk the ids."""
+    for path in ("/api/v1/predictions", location(created)):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 401, path
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert str(created.get_json()["inputs"]["amount"]) not in response.get_data(as_text=True)
+    assert client.get(location(created), headers=auth.valid).status_code == 200
+
+
+def test_reads_are_refused_when_no_token_is_configured(client, app, created, auth):
+    app.config["API_TOKEN"] = None
+    response = client.get("/api/v1/predictions", headers=auth.valid)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "reads_disabled"
 
 
 def make(client, auth, transaction, n):
@@ -145,17 +168,17 @@ def make(client, auth, transaction, n):
 
 def test_listing_is_paginated(client, auth, transaction):
     make(client, auth, transaction, 23)
-    first = client.get("/api/v1/predictions").get_json()
+    first = client.get("/api/v1/predictions", headers=auth.valid).get_json()
     assert (len(first["items"]), first["total"], first["limit"], first["offset"]) == (20, 23, 20, 0)
-    rest = client.get("/api/v1/predictions?limit=20&offset=20").get_json()
+    rest = client.get("/api/v1/predictions?limit=20&offset=20", headers=auth.valid).get_json()
     assert [item["inputs"]["hour"] for item in rest["items"]] == [20, 21, 22]
     assert [item["id"] for item in first["items"] + rest["items"]] == list(range(1, 24))
-    assert client.get("/api/v1/predictions?limit=100&offset=50").get_json()["items"] == []
+    assert client.get("/api/v1/predictions?limit=100&offset=50", headers=auth.valid).get_json()["items"] == []
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "offset=-1", "offset=1.5", "limit="])
-def test_bad_pagination_is_a_400_naming_the_parameter(client, query):
-    response = client.get(f"/api/v1/predictions?{query}")
+def test_bad_pagination_is_a_400_naming_the_parameter(client, query, auth):
+    response = client.get(f"/api/v1/predictions?{query}", headers=auth.valid)
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == "bad_query"

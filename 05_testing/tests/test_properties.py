@@ -66,10 +66,13 @@ def test_a_transaction_with_any_value_in_one_field_gets_a_2xx_or_a_4xx(client, t
 def test_any_text_as_a_body_gets_a_4xx(client, text):
     response = client.post("/api/v1/predict", data=text, content_type="application/json")
     assert_client_error_or_success(response)
+    # Short random text is never a whole valid transaction: always a client error, never a 2xx.
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)
     try:
         json.loads(text)
     except ValueError:
         assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == "malformed_json"
 
 
 @examples

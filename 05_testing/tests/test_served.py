@@ -63,6 +63,7 @@ def test_concurrent_writes_across_workers_are_all_stored(request, server, auth, 
     assert len(ids) == len(jobs)
     stored = {}
     for offset in range(0, 400, 100):
-        page = requests.get(served.url + "/api/v1/predictions", params={"limit": 100, "offset": offset}, timeout=10)
+        page = requests.get(served.url + "/api/v1/predictions", params={"limit": 100, "offset": offset}, timeout=10,
+                            headers=auth.valid)
         stored.update({item["id"]: item["inputs"]["account_age_days"] for item in page.json()["items"]})
     assert {stored[i] for i in ids} == {index for _, index in jobs}

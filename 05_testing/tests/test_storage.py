@@ -107,9 +107,10 @@ def test_gunicorn_exits_at_start_up_with_one_line_naming_the_database(model_path
 @BOTH
 def test_the_table_is_created_once_and_kept_across_restarts(app, client, auth, transaction):
     created = client.post("/api/v1/predictions", json=transaction, headers=auth.valid).get_json()
-    restarted = create_app({key: app.config[key] for key in ("MODEL_PATH", "DATABASE", "DATABASE_URL")})
+    restarted = create_app({key: app.config[key] for key in ("MODEL_PATH", "DATABASE", "DATABASE_URL", "API_TOKEN")})
     try:
-        assert restarted.test_client().get(f"/api/v1/predictions/{created['id']}").get_json() == created
+        again = restarted.test_client().get(f"/api/v1/predictions/{created['id']}", headers=auth.valid)
+        assert again.get_json() == created
     finally:
         restarted.extensions["fraud_db"].dispose()
 
@@ -142,9 +143,12 @@ def test_ids_are_never_reused_after_a_delete(client, auth, transaction):
 
 
 @BOTH
-@pytest.mark.parametrize("path", ["/api/v1/predictions/99999999999", "/api/v1/predictions?offset=99999999999999999999"])
-def test_numbers_beyond_any_id_are_answered_not_crashed_on(client, path):
-    assert client.get(path).status_code in (200, 404)
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/api/v1/predictions/99999999999", 404), ("/api/v1/predictions?offset=99999999999999999999", 200)],
+)
+def test_numbers_beyond_any_id_are_answered_not_crashed_on(client, path, auth, status):
+    assert client.get(path, headers=auth.valid).status_code == status
 
 
 def test_the_schema_is_one_definition_written_for_each_database():
@@ -167,15 +171,16 @@ INSERT INTO predictions VALUES (1, '{"amount": 42.5, "hour": 14}', 0.25, 1, 0.06
 """
 
 
-def test_a_sqlite_file_written_by_the_previous_version_still_reads(model_path, tmp_path):
+def test_a_sqlite_file_written_by_the_previous_version_still_reads(model_path, tmp_path, auth):
     """Before DATABASE_URL, the app made its SQLite table with its own SQL: such a file keeps working."""
     path = tmp_path / "predictions.sqlite3"
     with sqlite3.connect(path) as connection:
         connection.executescript(OLD_SCHEMA)
     connection.close()
-    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(path), "DATABASE_URL": None})
+    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(path), "DATABASE_URL": None,
+                      "API_TOKEN": auth.token})
     try:
-        assert app.test_client().get("/api/v1/predictions/1").get_json() == {
+        assert app.test_client().get("/api/v1/predictions/1", headers=auth.valid).get_json() == {
             "id": 1, "inputs": {"amount": 42.5, "hour": 14}, "fraud_probability": 0.25, "is_fraud": True,
             "threshold": 0.06, "model_version": "1.0.0+old", "label": False,
             "created_at": "2025-01-02T03:04:05.678Z", "updated_at": "2025-01-02T03:04:06.000Z",

@@ -1,0 +1,390 @@
+"""What a production review of the app asks for, each checked against the app or a real served process.
+
+Bodies however they are sent, settings checked at start-up, the artefact pin, logs with request ids,
+gunicorn's threads against stalled clients, HTTPS behind a platform's proxy, security headers, and a
+database outage that answers 503 and heals by itself.
+"""
+
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import course
+from artefact import ArtefactError, artefact_digest
+from fraud_app import create_app
+from fraud_app.model import FraudModel
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
+LIMIT = 4096  # FRAUD_MAX_BODY_BYTES of the server below
+
+
+@pytest.fixture(scope="module")
+def small_server(model_path, auth, tmp_path_factory):
+    """gunicorn as `make app` starts it, with a small body limit, its log kept for the logging tests."""
+    database = tmp_path_factory.mktemp("production") / "predictions.sqlite3"
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_API_TOKEN": auth.token, "FRAUD_DATABASE": str(database),
+           "FRAUD_MAX_BODY_BYTES": str(LIMIT), "HOST": "127.0.0.1", "DATABASE_URL": ""}
+    with course.serve_command(GUNICORN, name="gunicorn-production", env=env, ready_path="/health",
+                              announce=False) as server:
+        yield server
+
+
+def chunks(data: bytes, size: int = 1000):
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+# --- 4. Request bodies --------------------------------------------------------------------------------------
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut_and_scored(small_server, transaction):
+    padded = json.dumps(transaction).encode().ljust(LIMIT) + b"garbage after the limit"
+    response = requests.post(small_server.url + "/api/v1/predict", data=chunks(padded), timeout=10,
+                             headers={"Content-Type": "application/json"})  # a generator: sent chunked
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(small_server, transaction):
+    body = json.dumps(transaction).encode()
+    response = requests.post(small_server.url + "/api/v1/predict", data=chunks(body, 10), timeout=10,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+
+
+def test_a_body_over_the_limit_with_content_length_is_413(small_server):
+    response = requests.post(small_server.url + "/api/v1/predict", data=b" " * (LIMIT + 1), timeout=10,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_invalid_utf8_is_a_400(client):
+    response = client.post("/api/v1/predict", data=b'{"amount": "\xff\xfe"}', content_type="application/json")
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_json()["error"]["message"]
+
+
+def test_a_huge_number_gets_no_python_internals(client, transaction):
+    body = json.dumps(transaction).replace("42.5", "9" * 5000)
+    response = client.post("/api/v1/predict", data=body, content_type="application/json")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "sys." not in text and "int_max_str_digits" not in text, text  # noqa: PT018
+
+
+@pytest.mark.parametrize("value", ["٥", "1_0", " 7", "+5", "５"])
+def test_integer_query_parameters_are_ascii_digits_only(client, auth, value):
+    response = client.get("/api/v1/predictions", query_string={"limit": value}, headers=auth.valid)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_query"
+
+
+# --- 3. Stalled clients -------------------------------------------------------------------------------------
+
+def test_stalled_clients_do_not_stop_health(small_server):
+    """Clients that send headers and part of a body, then nothing: /health still answers at once."""
+    stalled = []
+    try:
+        for _ in range(4):  # more than the 2 workers: enough to block gunicorn's sync workers
+            sock = socket.create_connection(("127.0.0.1", small_server.port), timeout=5)
+            sock.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 500\r\n\r\n{\"amount\": ")
+            stalled.append(sock)
+        time.sleep(0.5)  # the workers have picked the stalled connections up
+        started = time.monotonic()
+        assert requests.get(small_server.url + "/health", timeout=3).json()["status"] == "ok"
+        assert time.monotonic() - started < 2
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+# --- 7. Logging ---------------------------------------------------------------------------------------------
+
+def test_the_request_id_is_kept_or_made_and_sent_back(client):
+    given = client.get("/health", headers={"X-Request-ID": "router-abc-123"})
+    assert given.headers["X-Request-ID"] == "router-abc-123"
+    made = client.get("/health").headers["X-Request-ID"]
+    assert len(made) == 32 and made != client.get("/health").headers["X-Request-ID"]  # noqa: PT018
+    assert client.get("/health", headers={"X-Request-ID": "bad id\x01"}).headers["X-Request-ID"] != "bad id\x01"
+
+
+def test_the_served_log_has_time_level_request_id_and_no_transaction_values(small_server, auth, transaction):
+    secret_amount = 4321.987
+    requests.post(small_server.url + "/api/v1/predictions", json={**transaction, "amount": secret_amount},
+                  headers={**auth.valid, "X-Request-ID": "review-req-1"}, timeout=10)
+    time.sleep(0.3)
+    log = small_server.log()
+    startup = [line for line in log.splitlines() if "fraud_app ready:" in line]
+    assert startup, log
+    assert " INFO [-] fraud_app: fraud_app ready: model " in startup[0]
+    assert "storage sqlite+pysqlite:///" in startup[0]
+    assert "NOT pinned" in startup[0]
+    access = [line for line in log.splitlines() if "request_id=review-req-1" in line]
+    assert access, log
+    assert access[0][:4].isdigit() and " INFO " in access[0]  # noqa: PT018
+    assert str(secret_amount) not in log
+
+
+def test_a_sql_error_logs_no_parameters(app, client, auth, transaction, caplog):
+    import sqlalchemy as sa
+
+    with app.extensions["fraud_db"].begin() as connection:
+        connection.execute(sa.text("DROP TABLE predictions"))
+    with caplog.at_level(logging.ERROR, logger="fraud_app"):
+        logging.getLogger("fraud_app").propagate = True
+        try:
+            response = client.post("/api/v1/predictions", json={**transaction, "amount": 777.125},
+                                   headers=auth.valid)
+        finally:
+            logging.getLogger("fraud_app").propagate = False
+    assert response.status_code == 500
+    assert caplog.records
+    assert "777.125" not in caplog.text
+    assert "777.125" not in response.get_data(as_text=True)
+
+
+# --- 9. Settings --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("variable", "value"), [("FRAUD_MAX_BATCH", "lots"), ("FRAUD_MAX_BATCH", "-5"),
+                                                 ("FRAUD_LOG_LEVEL", "verbose")])
+def test_gunicorn_stops_on_a_bad_setting_with_one_line(model_path, tmp_path, variable, value):
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "d.sqlite3"), "PORT": "0",
+           "PATH": str(Path(sys.executable).parent), variable: value}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"fraud_app cannot start: {variable}={value!r} is not valid: it accepts " in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("password", ["pa/ss", "p@ss:w/rd", "50%off/@:x", "a%2Fb"])
+def test_a_database_password_never_appears(model_path, tmp_path, password):
+    url = f"postgresql://fraud:{password}@127.0.0.1:1/fraud?connect_timeout=2"
+    env = {"FRAUD_MODEL_PATH": str(model_path), "DATABASE_URL": url, "PORT": "0",
+           "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "fraud_app cannot start: DATABASE_URL=" in output, output
+    assert "fraud:***@" in output  # an unencoded @ makes the URL unparseable; the password is hidden all the same
+    assert password not in output
+
+
+# --- 2. The artefact pin ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def copied(model_path, tmp_path):
+    path = tmp_path / "fraud_model.pkl"
+    path.write_bytes(model_path.read_bytes())
+    path.with_suffix(".json").write_text(model_path.with_suffix(".json").read_text())
+    return path
+
+
+def rewrite_threshold(path, threshold, *, consistent):
+    metadata = json.loads(path.with_suffix(".json").read_text())
+    metadata["threshold"] = threshold
+    if consistent:  # what an attacker who can write both files does
+        metadata["artefact_sha256"] = artefact_digest(path.read_bytes(), metadata)
+    path.with_suffix(".json").write_text(json.dumps(metadata))
+    return metadata
+
+
+def test_the_model_card_shows_the_artefact_digest(client, model_path):
+    card = client.get("/api/v1/model").get_json()
+    assert card["artefact_sha256"] == artefact_digest(model_path.read_bytes(), card)
+
+
+def test_an_edited_threshold_is_refused(copied, tmp_path):
+    rewrite_threshold(copied, 0.999, consistent=False)
+    with pytest.raises(ArtefactError, match="metadata was edited"):
+        create_app({"MODEL_PATH": str(copied), "DATABASE": str(tmp_path / "d.db")})
+
+
+def test_a_pinned_app_refuses_even_a_self_consistent_artefact(copied, model_path, tmp_path):
+    pin = json.loads(model_path.with_suffix(".json").read_text())["artefact_sha256"]
+    rewrite_threshold(copied, 0.999, consistent=True)
+    create_app({"MODEL_PATH": str(copied), "DATABASE": str(tmp_path / "d.db")})  # unpinned: it cannot tell
+    with pytest.raises(ArtefactError, match="FRAUD_MODEL_SHA256"):
+        create_app({"MODEL_PATH": str(copied), "DATABASE": str(tmp_path / "d.db"), "MODEL_SHA256": pin})
+
+
+def test_a_pinned_app_starts_with_its_artefact(model_path, tmp_path, caplog):
+    pin = json.loads(model_path.with_suffix(".json").read_text())["artefact_sha256"]
+    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db"), "MODEL_SHA256": pin})
+    assert app.extensions["fraud_model"].digest == pin
+
+
+def test_gunicorn_refuses_an_artefact_other_than_the_pin(model_path, tmp_path):
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "d.sqlite3"), "PORT": "0",
+           "PATH": str(Path(sys.executable).parent), "FRAUD_MODEL_SHA256": "0" * 64}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "the pin (FRAUD_MODEL_SHA256) is 000000000000" in output
+    assert "Traceback" not in output
+
+
+# --- 10. Platforms ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def platform_app(model_path, tmp_path, auth, monkeypatch):
+    monkeypatch.setenv("DYNO", "web.1")
+    return create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db"), "API_TOKEN": auth.token})
+
+
+def test_on_a_platform_a_write_over_plain_http_is_refused(platform_app, auth, transaction):
+    response = platform_app.test_client().post("/api/v1/predictions", json=transaction, headers=auth.valid)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "https_required"
+    assert "Location" not in response.headers
+
+
+def test_on_a_platform_https_from_the_proxy_is_trusted_and_gets_hsts(platform_app, auth, transaction):
+    response = platform_app.test_client().post("/api/v1/predictions", json=transaction,
+                                               headers={**auth.valid, "X-Forwarded-Proto": "https"})
+    assert response.status_code == 201
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_on_a_platform_without_database_url_the_app_warns(platform_app, caplog, model_path, tmp_path, monkeypatch):
+    logging.getLogger("fraud_app").propagate = True
+    try:
+        with caplog.at_level(logging.WARNING, logger="fraud_app"):
+            create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "e.db")})
+    finally:
+        logging.getLogger("fraud_app").propagate = False
+    assert any("DATABASE_URL" in r.getMessage() and "lost at the next restart" in r.getMessage()
+               for r in caplog.records), caplog.text
+
+
+def test_locally_plain_http_is_fine_and_gets_no_hsts(client, auth, transaction):
+    response = client.post("/api/v1/predictions", json=transaction, headers=auth.valid)
+    assert response.status_code == 201
+    assert "Strict-Transport-Security" not in response.headers
+    assert client.post("/api/v1/predictions", json=transaction, headers={**auth.valid, "X-Forwarded-Proto": "https"}
+                       ).headers.get("Strict-Transport-Security") is None  # no proxy to trust locally
+
+
+# --- 12. HTTP details ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/model", "/nothing-here"])
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src" not in headers["Content-Security-Policy"]  # default-src 'none': no script at all
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_form_needs_nothing_the_policy_forbids(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "<script" not in html and "style=" not in html and "<style" not in html  # noqa: PT018
+    assert 'action=""' not in html
+
+
+def test_an_html_error_page_keeps_its_headers(client):
+    response = client.put("/")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+class Fixed:
+    """A stand-in pipeline that answers one probability: the rounding edge."""
+
+    def __init__(self, probability):
+        self.probability = probability
+
+    def predict_proba(self, frame):
+        import numpy as np
+
+        return np.array([[1 - self.probability, self.probability]] * len(frame))
+
+
+@pytest.mark.parametrize("probability", [0.4999996, 0.4999994, 0.5])
+def test_is_fraud_agrees_with_the_numbers_shown(app, transaction, probability):
+    real = app.extensions["fraud_model"]
+    model = FraudModel(Fixed(probability), {**real.metadata, "threshold": 0.5}, real.schema)
+    outcome = model.score([transaction])[0]
+    assert outcome["is_fraud"] is (outcome["fraud_probability"] >= outcome["threshold"])
+
+
+# --- 11. A database outage ----------------------------------------------------------------------------------
+
+def test_a_database_outage_is_a_503_and_heals_by_itself(model_path, postgres, auth, transaction):
+    url = postgres.create_database("outage")
+    app = create_app({"MODEL_PATH": str(model_path), "DATABASE_URL": url, "API_TOKEN": auth.token})
+    client = app.test_client()
+    try:
+        assert client.post("/api/v1/predictions", json=transaction, headers=auth.valid).status_code == 201
+        with postgres.connect() as admin:  # the database goes away: sessions cut, new ones refused
+            admin.execute("ALTER DATABASE outage ALLOW_CONNECTIONS false")
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'outage'")
+        for response in (client.get("/api/v1/predictions", headers=auth.valid),
+                         client.post("/api/v1/predictions", json=transaction, headers=auth.valid)):
+            assert response.status_code == 503, response.get_data(as_text=True)
+            assert response.headers["Retry-After"].isdigit()
+            assert response.get_json()["error"]["code"] == "database_unavailable"
+        with postgres.connect() as admin:  # and comes back: no restart of the app
+            admin.execute("ALTER DATABASE outage ALLOW_CONNECTIONS true")
+        assert client.get("/api/v1/predictions", headers=auth.valid).get_json()["total"] == 1
+    finally:
+        app.extensions["fraud_db"].dispose()
+
+
+# --- 8. The model's threads ---------------------------------------------------------------------------------
+
+class Recording:
+    """Wraps the real pipeline: records what threadpoolctl sees while it predicts."""
+
+    def __init__(self, pipeline):
+        self.pipeline, self.seen = pipeline, []
+
+    def predict_proba(self, frame):
+        from threadpoolctl import threadpool_info
+
+        self.seen.append({info["user_api"]: info["num_threads"] for info in threadpool_info()})
+        return self.pipeline.predict_proba(frame)
+
+
+def test_the_model_predicts_with_one_thread_in_a_server_thread(app, transaction):
+    """A request thread (as waitress, gthread and the development server run them), not the thread that loaded."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    real = app.extensions["fraud_model"]
+    loaded = {info["user_api"] for info in threadpool_info()}
+    assert "openmp" in loaded  # scikit-learn's OpenMP is loaded: the limit has something to act on
+    recording = Recording(real.pipeline)
+    model = FraudModel(recording, real.metadata, real.schema, real.controller)
+    thread = threading.Thread(target=model.score, args=([transaction],))
+    thread.start()
+    thread.join()
+    assert recording.seen == [{api: 1 for api in recording.seen[0]}]
+    assert set(recording.seen[0]) == loaded
+
+
+def test_an_error_with_its_traceback_is_one_log_line(app, client, auth, transaction, capsys, monkeypatch):
+    import fraud_app.db
+    from fraud_app import logs
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fraud_app.db, "create", broken)
+    monkeypatch.setattr(logs.handler(), "stream", sys.stdout)  # capsys's stdout
+    response = client.post("/api/v1/predictions", json=transaction, headers={**auth.valid, "X-Request-ID": "r-42"})
+    assert response.status_code == 500
+    lines = [line for line in capsys.readouterr().out.splitlines() if "unhandled error" in line]
+    assert len(lines) == 1
+    assert " ERROR [r-42] fraud_app.errors: unhandled error on POST /api/v1/predictions\\nTraceback" in lines[0]
+    assert "RuntimeError: a bug" in lines[0]
