@@ -178,7 +178,10 @@ def try_the_image(context: Path, tag: str, base_args: list[str], token: str, tra
     unique = uuid.uuid4().hex[:12]
     name, volume, port = f"fraud-app-{unique}", f"fraud-app-instance-{unique}", course.free_port()
     base = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"Bearer {token}"}
+    # Each request on a connection of its own, closed after the answer (as the HEALTHCHECK's urllib does):
+    # otherwise gunicorn, stopping, keeps an idle kept-alive connection open 2 s for a request that may follow.
+    close = {"Connection": "close"}
+    auth = {"Authorization": f"Bearer {token}", **close}
     try:
         record["images"] = docker("images", tag.split(":")[0], "--format",
                                   "table {{.Repository}}\t{{.Tag}}\t{{.Size}}").stdout
@@ -190,10 +193,10 @@ def try_the_image(context: Path, tag: str, base_args: list[str], token: str, tra
         command = run_command(tag, host_port=port, name=name, env=("FRAUD_API_TOKEN",),
                               platform_like=as_a_platform(volume))
         docker(*[part for part in command[1:] if part != "--rm"], env={"FRAUD_API_TOKEN": token})
-        record["health"] = wait(lambda: requests.get(base + "/health", timeout=5).json(), 90, "/health")
-        record["prediction"] = requests.post(base + "/api/v1/predict", json=transaction, timeout=10).json()
+        record["health"] = wait(lambda: requests.get(base + "/health", headers=close, timeout=5).json(), 90, "/health")
+        record["prediction"] = requests.post(base + "/api/v1/predict", json=transaction, headers=close, timeout=10).json()
         record["create_without_token"] = requests.post(base + "/api/v1/predictions", json=transaction,
-                                                       timeout=10).status_code
+                                                       headers=close, timeout=10).status_code
         created = requests.post(base + "/api/v1/predictions", json=transaction, headers=auth, timeout=10)
         record["create_status"] = created.status_code
         read = requests.get(f"{base}/api/v1/{created.headers['Location']}", headers=auth, timeout=10)
