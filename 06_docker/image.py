@@ -194,7 +194,8 @@ def try_the_image(context: Path, tag: str, base_args: list[str], token: str, tra
                               platform_like=as_a_platform(volume))
         docker(*[part for part in command[1:] if part != "--rm"], env={"FRAUD_API_TOKEN": token})
         record["health"] = wait(lambda: requests.get(base + "/health", headers=close, timeout=5).json(), 90, "/health")
-        record["prediction"] = requests.post(base + "/api/v1/predict", json=transaction, headers=close, timeout=10).json()
+        record["prediction"] = requests.post(base + "/api/v1/predict", json=transaction, headers=close,
+                                             timeout=10).json()
         record["create_without_token"] = requests.post(base + "/api/v1/predictions", json=transaction,
                                                        headers=close, timeout=10).status_code
         created = requests.post(base + "/api/v1/predictions", json=transaction, headers=auth, timeout=10)
