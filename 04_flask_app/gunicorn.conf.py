@@ -3,7 +3,7 @@
 PORT              where to listen (Heroku and most platforms set it)   default 8000
 HOST              the interface: 127.0.0.1 on a laptop, 0.0.0.0 in a container
 WEB_CONCURRENCY   worker processes (Heroku sets it from the dyno size)  default 2
-GUNICORN_THREADS  threads per worker                                   default 4
+GUNICORN_THREADS  threads per worker                                   default 8
 GUNICORN_TIMEOUT  seconds before a silent worker is restarted          default 30
 """
 
@@ -21,7 +21,7 @@ wsgi_app = "fraud_app.wsgi:app"
 # The cost (chapter 07's bench): threads share a process's GIL, so the model's CPU work does not run
 # faster with more of them; they let one process wait on many sockets at once.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 keepalive = 5
 

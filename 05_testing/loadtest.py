@@ -2,7 +2,17 @@
 
 Bounded on purpose: a fixed number of requests, a time limit, and only loopback addresses
 (127.0.0.1, localhost, ::1). It measures how long each request took and counts the errors;
-``plot`` draws the latencies. Used by chapter 05's notebook and by the test suite.
+``plot`` draws the latencies. Used by chapter 05's notebook, ``make bench`` and the test suite.
+
+What counts as an error, as in the defaults of k6 and Locust: a request that got no HTTP answer at
+all (the connection was refused or reset, or no answer came within the request's timeout), or an
+answer with a status of 400 or more. A load test sends requests that deserve to succeed, so a 4xx
+(a 401, a 429 Too Many Requests) is as much a failure as a 5xx; ``statuses`` keeps the count of
+each status, so the report can say which.
+
+Percentiles need many requests: p99 is the latency that 1 request in 100 exceeds, so out of 100
+requests it is decided by the slowest one or two. Report p90 for a small run, or send thousands.
+Tools teams use for real load tests: Locust (Python), k6, wrk, or vegeta.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ class LoadResult:
 
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
-    failures: int = 0  # no HTTP answer at all: refused, reset, timed out
+    failures: int = 0  # no HTTP answer at all: refused, reset, or no answer within the timeout
     seconds: float = 0.0
     stopped_early: bool = False
 
@@ -36,12 +46,18 @@ class LoadResult:
 
     @property
     def errors(self) -> int:
-        """Requests that failed or got a 5xx: what a load test must keep at zero."""
-        return self.failures + sum(n for status, n in self.statuses.items() if status >= 500)
+        """Requests with no HTTP answer, or with a status of 400 or more: what a load test must keep at zero."""
+        return self.failures + sum(n for status, n in self.statuses.items() if is_error(status))
 
     def percentile(self, q: float) -> float:
+        """The latency that ``q`` % of the answered requests did not exceed (nearest rank), in ms."""
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def is_error(status: int) -> bool:
+    """An HTTP status that a load test counts as an error: 4xx and 5xx."""
+    return status >= 400
 
 
 def require_loopback(url: str) -> None:
@@ -102,15 +118,18 @@ class _SessionPerThread:
             session.close()
 
 
-def plot(result: LoadResult, title: str = "Latency of each request"):
-    """A histogram of the latencies with p50 and p99 marked; returns the matplotlib figure."""
+def plot(result: LoadResult, title: str = "Latency of each request", percentiles: tuple[float, ...] = (50, 99)):
+    """A histogram of the latencies with ``percentiles`` marked; returns the matplotlib figure.
+
+    Mark p99 only for a run of thousands of requests; for a few hundred, p90 says more.
+    """
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(7, 3.2))
     axis.hist(result.latencies_ms, bins=40, color="#2457a6")
-    for q, style in ((50, "-"), (99, "--")):
+    for q, style in zip(percentiles, ("-", "--", ":"), strict=False):
         value = result.percentile(q)
-        axis.axvline(value, color="#b3261e", linestyle=style, label=f"p{q} = {value:.1f} ms")
+        axis.axvline(value, color="#b3261e", linestyle=style, label=f"p{q:g} = {value:.1f} ms")
     axis.set(title=f"{title} ({result.requests} requests, {result.errors} errors)", xlabel="milliseconds",
              ylabel="requests")
     axis.legend()

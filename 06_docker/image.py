@@ -9,11 +9,20 @@ course's test (tests/test_docker.py) runs the very same ones wherever a Docker e
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import uuid
 from pathlib import Path
+
+import requests
+
+import course
+import course.docker as docker_base  # noqa: F401  (the notebook finds the base image through it)
 
 HERE = Path(__file__).resolve().parent
 DOCKERFILE = HERE / "Dockerfile"
@@ -31,20 +40,33 @@ def build_command(context: str = CONTEXT, tag: str = TAG, platform: str | None =
 
 
 def run_command(tag: str = TAG, host_port: int = 8000, name: str = TAG, env: tuple[str, ...] = ("FRAUD_API_TOKEN",),
-                ) -> list[str]:
+                platform_like: tuple[str, ...] = ()) -> list[str]:
     """``docker run``: start a container from the image, in the background.
 
     ``--publish 127.0.0.1:8000:8000`` forwards port 8000 of this machine's loopback interface to the
     container's port 8000 (where gunicorn listens on 0.0.0.0); other machines cannot reach it.
     ``--env NAME`` without a value passes this shell's value of NAME, so a secret never appears in
     the command (nor in your shell's history, nor in the image).
+    ``platform_like`` adds options such as :data:`AS_A_PLATFORM`, placed before the image's name.
     """
     return [
         "docker", "run", "--rm", "--detach", "--name", name,
         "--publish", f"127.0.0.1:{host_port}:{CONTAINER_PORT}",
         *[part for variable in env for part in ("--env", variable)],
+        *platform_like,
         tag,
     ]
+
+
+def as_a_platform(volume: str, health_interval: str = "2s") -> tuple[str, ...]:
+    """``docker run`` options that run the image as a strict platform does.
+
+    ``--read-only``: the image's files cannot be changed at all; only ``instance/`` (a volume, which a
+    platform calls a disk) and ``/tmp`` (in memory) are writable. ``--health-interval`` asks the HEALTHCHECK
+    more often than the Dockerfile's 30 s, so that ``docker ps`` shows ``healthy`` within seconds.
+    """
+    return ("--read-only", "--volume", f"{volume}:/app/instance", "--tmpfs", "/tmp",
+            "--health-interval", health_interval)
 
 
 def engine_problem() -> str | None:
@@ -81,3 +103,104 @@ def lint(dockerfile: str | Path = DOCKERFILE) -> str:
     if result.returncode not in (0, 1) or result.stderr.strip():
         raise RuntimeError(f"hadolint failed: {result.stderr.strip() or result.returncode}")
     return result.stdout.strip()
+
+
+# --- Building and running the image as a platform would: what tests/test_docker.py and the notebook run ---
+
+#: The files whose content decides what the build and run transcript shows (see :func:`fingerprint`).
+FINGERPRINTED = ("06_docker/Dockerfile", "06_docker/.dockerignore", "requirements-app.txt",
+                 "04_flask_app/gunicorn.conf.py")
+
+
+def fingerprint(root: Path = HERE.parent) -> str:
+    """A hash of the Dockerfile, its .dockerignore, the pinned requirements and gunicorn's settings.
+
+    A saved transcript records it: when one of these changes, the saved run no longer shows what the
+    current files build, and the course's test says so.
+    """
+    digest = hashlib.sha256()
+    for name in FINGERPRINTED:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def docker(*args: str, timeout: float = 120, check: bool = True, env: dict | None = None,
+           ) -> subprocess.CompletedProcess:
+    """Run ``docker ARGS``; its output as text. ``env`` adds variables (the token) to this process's."""
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=check,
+                          env=None if env is None else {**os.environ, **env})
+
+
+def timed_build(context: str | Path, tag: str, build_args: list[str]) -> tuple[str, float]:
+    """``docker build``: its transcript (the classic builder's, as the course's CI engine prints it) and seconds."""
+    start = time.monotonic()
+    result = docker("build", *build_args, "--tag", tag, str(context), timeout=1200, check=False,
+                    env={"DOCKER_BUILDKIT": "0"})
+    seconds = time.monotonic() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"docker build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result.stdout, seconds
+
+
+def wait(until, timeout: float, what: str):
+    """Call ``until()`` every half second until it returns something true; that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = until()
+        except requests.ConnectionError:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def try_the_image(context: Path, tag: str, base_args: list[str], token: str, transaction: dict) -> dict:
+    """Build the image from a bundle, run it as a platform would, and record what happened.
+
+    The run: ``--read-only`` with a volume for instance/, the token from the environment, a port on
+    127.0.0.1 only. Recorded: both builds (the first, then one after a code-only change), ``docker
+    images``, ``docker history``, the answers of /health and of a prediction, a prediction stored and read
+    back with the token, the user, ``docker ps`` once healthy, and how long ``docker stop`` took.
+    """
+    record: dict = {}
+    record["build"], record["build_seconds"] = timed_build(context, tag, base_args)
+    unique = uuid.uuid4().hex[:12]
+    name, volume, port = f"fraud-app-{unique}", f"fraud-app-instance-{unique}", course.free_port()
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        record["images"] = docker("images", tag.split(":")[0], "--format",
+                                  "table {{.Repository}}\t{{.Tag}}\t{{.Size}}").stdout
+        record["size"] = int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+        record["history"] = docker("history", "--format", "table {{.Size}}\t{{.CreatedBy}}", "--no-trunc",
+                                   tag).stdout
+        record["user"] = docker("image", "inspect", "--format", "{{.Config.User}}", tag).stdout.strip()
+        docker(*run_command(tag, host_port=port, name=name, env=("FRAUD_API_TOKEN",),
+                            platform_like=as_a_platform(volume))[1:], env={"FRAUD_API_TOKEN": token})
+        record["health"] = wait(lambda: requests.get(base + "/health", timeout=5).json(), 90, "/health")
+        record["prediction"] = requests.post(base + "/api/v1/predict", json=transaction, timeout=10).json()
+        record["create_without_token"] = requests.post(base + "/api/v1/predictions", json=transaction,
+                                                       timeout=10).status_code
+        created = requests.post(base + "/api/v1/predictions", json=transaction, headers=auth, timeout=10)
+        record["create_status"] = created.status_code
+        read = requests.get(f"{base}/api/v1/{created.headers['Location']}", headers=auth, timeout=10)
+        record["read_status"], record["read"] = read.status_code, read.json()
+        record["id"] = docker("exec", name, "id").stdout.strip()
+        record["write_outside_instance"] = docker("exec", name, "touch", "/app/models/x", check=False).stderr.strip()
+        record["ps"] = wait(lambda: (lambda out: out if "(healthy)" in out else None)(
+            docker("ps", "--filter", f"name={name}", "--format", "table {{.Image}}\t{{.Status}}\t{{.Ports}}").stdout),
+            60, "docker ps showing (healthy)")
+        start = time.monotonic()
+        docker("stop", name, timeout=30)
+        record["stop_seconds"] = time.monotonic() - start
+    finally:
+        docker("rm", "--force", name, check=False)
+        docker("volume", "rm", "--force", volume, check=False)
+    # The cache lesson: change one line of the code only, build again.
+    init = context / "fraud_app" / "__init__.py"
+    init.write_text(init.read_text() + "\n# a code-only change\n")
+    record["rebuild"], record["rebuild_seconds"] = timed_build(context, tag, base_args)
+    return record

@@ -228,7 +228,8 @@ def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float =
         try:
             with urllib.request.urlopen(server.url + path, timeout=2):
                 return
-        except urllib.error.HTTPError:
+        except urllib.error.HTTPError as answer:
+            answer.close()  # it holds the response (3.14 warns when it is left to the garbage collector)
             return  # any HTTP answer, even 404, means the server is up
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.05)

@@ -3,6 +3,7 @@ and within its bounds, and stops what it starts. No timings are asserted: a tiny
 and the full benchmark is not part of `make test`."""
 
 import json
+import os
 import re
 import struct
 import subprocess
@@ -186,3 +187,13 @@ def test_the_bench_measures_each_server_as_a_learner_starts_it():
     assert not set(bench.THREAD_VARIABLES) & set(bench.SERVER_ENV)
     source = (ROOT / "tools" / "bench.py").read_text()
     assert "setdefault" not in source
+
+
+def test_servers_never_inherit_a_thread_variable(monkeypatch, tmp_path, model):
+    """A learner's OMP_NUM_THREADS=1 would hide a broken thread limit in the app: the bench drops it."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    seen = []
+    monkeypatch.setattr(bench.course, "serve_command", lambda *args, **kwargs: seen.append(dict(os.environ)))
+    bench.start_servers(["gunicorn"], model, tmp_path)
+    assert seen
+    assert "OMP_NUM_THREADS" not in seen[0]

@@ -96,7 +96,49 @@ def test_make_bundle_writes_a_standalone_app_and_says_what(made, model):
     assert (out / "Procfile").read_text() == (
         "release: python -m fraud_app.release\nweb: gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$PORT\n"
     )
-    assert (out / ".python-version").read_text().strip() == "3.11"
+    assert "note:" not in printed
+
+
+def test_the_bundle_deploys_the_python_the_model_was_trained_with(made):
+    out, _ = made
+    trained = json.loads((out / "models" / "fraud_model.json").read_text())["versions"]["python"]
+    python = "{}.{}".format(*sys.version_info[:2])  # the session trains with this Python, so it deploys it
+    assert trained.startswith(python + ".")
+    assert (out / ".python-version").read_text() == python + "\n"  # major.minor: Heroku takes its latest patch
+    dockerfile = (out / "Dockerfile").read_text()
+    assert f"\nARG BASE_IMAGE=python:{python}-slim-bookworm\nFROM ${{BASE_IMAGE}}\n" in dockerfile
+    # The course's own templates are left as they are: the bundle changes its copies only.
+    assert (ROOT / "06_docker" / "Dockerfile").read_text().count("ARG BASE_IMAGE=python:3.11-slim-bookworm\n") == 1
+    assert (ROOT / "07_heroku" / ".python-version").read_text() == "3.11\n"
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.12", "3.13", "3.14"])
+def test_a_model_trained_with_any_supported_python_deploys_that_python(model, tmp_path, python):
+    other = tmp_path / "fraud_model.pkl"
+    shutil.copy(model, other)
+    metadata = json.loads(model.with_suffix(".json").read_text())
+    metadata["versions"]["python"] = python + ".2"
+    metadata["artefact_sha256"] = artefact_digest(model.read_bytes(), metadata)  # still self-consistent
+    other.with_suffix(".json").write_text(json.dumps(metadata))
+    bundle.build(other, tmp_path / "out")
+    assert (tmp_path / "out" / ".python-version").read_text() == python + "\n"
+    dockerfile = (tmp_path / "out" / "Dockerfile").read_text().splitlines()
+    base = [line for line in dockerfile if line.startswith(("ARG BASE_IMAGE", "FROM"))]
+    assert base == [f"ARG BASE_IMAGE=python:{python}-slim-bookworm", "FROM ${BASE_IMAGE}"]
+
+
+@pytest.mark.parametrize("python", ["3.10.14", "3.15.0", "", "three"])
+def test_bundle_refuses_a_model_trained_with_a_python_no_platform_runs(model, tmp_path, python):
+    other = tmp_path / "fraud_model.pkl"
+    shutil.copy(model, other)
+    metadata = json.loads(model.with_suffix(".json").read_text())
+    metadata["versions"]["python"] = python
+    metadata["artefact_sha256"] = artefact_digest(model.read_bytes(), metadata)  # still self-consistent
+    other.with_suffix(".json").write_text(json.dumps(metadata))
+    named = re.escape(python or "(none)")
+    with pytest.raises(bundle.BundleError, match=rf"names Python {named}, not 3\.11, 3\.12, 3\.13 or 3\.14: "):
+        bundle.build(other, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_bundle_requires_the_runtime_pins_only(app_dir):

@@ -70,14 +70,15 @@ def test_setup_does_nothing_when_up_to_date():
     assert "Installing" not in result.stdout
 
 
-@pytest.mark.parametrize("version", [(3, 9), (3, 10), (3, 14), (2, 7)])
+@pytest.mark.parametrize("version", [(3, 9), (3, 10), (3, 15), (2, 7)])
 def test_an_unsupported_python_is_refused_with_a_clear_message(version):
     message = check_python.problem(version, "/usr/bin/python3")
     assert f"is Python {version[0]}.{version[1]}" in message
+    assert "This course needs Python 3.11, 3.12, 3.13 or 3.14;" in message
     assert "make distclean setup PYTHON=python3.12" in message
 
 
-@pytest.mark.parametrize("version", [(3, 11), (3, 12), (3, 13)])
+@pytest.mark.parametrize("version", [(3, 11), (3, 12), (3, 13), (3, 14)])
 def test_supported_pythons_pass(version):
     assert check_python.problem(version, "python3") is None
 
@@ -92,7 +93,7 @@ exec {sys.executable} -c 'import sys, check_python; sys.exit(check_python.proble
     venv = tmp_path / "venv"
     result = make("setup", f"PYTHON={fake}", f"VENV={venv}", env={**os.environ, "PYTHONPATH": str(ROOT / "tools")})
     assert result.returncode != 0
-    assert "This course needs Python 3.11, 3.12, 3.13; `python3.9` is Python 3.9." in result.stderr
+    assert "This course needs Python 3.11, 3.12, 3.13 or 3.14; `python3.9` is Python 3.9." in result.stderr
     assert not venv.exists()
 
 
@@ -171,6 +172,19 @@ def test_ci_runs_the_readme_test_command():
     assert commands[-1] == "make test"
     workflow = (ROOT / ".github" / "workflows" / "test.yml").read_text()
     assert "bash .ci/run" in workflow
+
+
+def test_the_readme_and_ci_name_exactly_the_supported_pythons():
+    versions = [f"{major}.{minor}" for major, minor in check_python.SUPPORTED]
+    assert versions == ["3.11", "3.12", "3.13", "3.14"]
+    readme = (ROOT / "README.md").read_text()
+    assert f"You need Python {check_python.names()}, `make` and `git`" in readme
+    assert f"This course needs Python {check_python.names()}" in readme  # the troubleshooting entry
+    workflow = (ROOT / ".github" / "workflows" / "test.yml").read_text()
+    matrix = re.search(r"^\s+python: \[(.*)\]", workflow, re.M)
+    assert matrix, "the workflow has no Python matrix"
+    assert [v.strip().strip('"') for v in matrix[1].split(",")] == versions
+    assert "python-version: ${{ matrix.python }}" in workflow
 
 
 def test_readme_gives_the_two_commands_first_and_the_windows_steps():

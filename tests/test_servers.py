@@ -1,9 +1,12 @@
 """The background-server helpers every notebook uses (course/servers.py)."""
 
+import io
 import socket
 import subprocess
 import sys
 import time
+import types
+import urllib.error
 from pathlib import Path
 
 import pytest
@@ -121,6 +124,20 @@ def test_a_command_that_never_answers_times_out_and_is_stopped():
     with pytest.raises(RuntimeError, match="did not answer within 0.5 s"):
         course.serve_command(command, name="silent", timeout=0.5, announce=False)
     assert not [s for s in course.running_servers() if s.name == "silent"]
+
+
+def test_waiting_for_a_server_closes_the_error_answer_it_gets(monkeypatch):
+    """A 404 at the ready path means "up"; the answer (a response still open) is closed, not left to the
+    garbage collector, which Python 3.14 reports as a ResourceWarning."""
+    body, answers = io.BytesIO(b"not found"), []  # kept alive here: only an explicit close() closes it
+
+    def answer_404(url, timeout):
+        answers.append(urllib.error.HTTPError(url, 404, "NOT FOUND", {}, body))
+        raise answers[-1]
+
+    monkeypatch.setattr(servers.urllib.request, "urlopen", answer_404)
+    servers.wait_until_ready(types.SimpleNamespace(url="http://127.0.0.1:9", name="a 404 server"), "/missing")
+    assert body.closed
 
 
 def test_free_port_is_bindable():

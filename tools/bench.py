@@ -203,6 +203,8 @@ def start_servers(names: Sequence[str], model_path: Path, workdir: Path) -> dict
     One after the other, from this thread: a server process is told to stop when the thread that started
     it ends (course.servers asks Linux for that), so starting them from short-lived threads would not do.
     """
+    for variable in THREAD_VARIABLES:  # a learner's own setting would hide a broken limit in the app
+        os.environ.pop(variable, None)
     nolog_conf = workdir / "gunicorn-nolog.conf.py"
     nolog_conf.write_text(NOLOG_CONF)
     servers: dict[str, course.BackgroundServer] = {}

@@ -18,6 +18,9 @@ one home in the course, and this is where it comes from:
 | README.md | 07_heroku/DEPLOY.md | the deploy steps |
 | .gitignore | written here | keeps the local database out of a deploy repository |
 
+The deployed Python is the Python the model was trained with (major.minor, from its metadata): the
+bundle's .python-version says it, and the default of the Dockerfile's BASE_IMAGE names its image.
+
 Before writing anything it checks that the model's pickle still has the SHA-256 in its metadata, and
 that the model was trained with the scikit-learn, numpy and pandas that requirements.txt pins (a pickled
 model is only guaranteed to behave the same with those). Writing happens in a temporary folder beside
@@ -35,10 +38,13 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+import check_python  # the Pythons the course runs on, which Heroku's buildpack runs too
 
 from course.environment import pinned
 
@@ -76,6 +82,8 @@ __pycache__/
 #: The libraries whose versions must match between training (the metadata) and requirements.txt.
 PINNED_LIBRARIES = ("scikit-learn", "numpy", "pandas")
 MANIFEST = ".bundle-files"  # what the last build wrote, so that a rebuild removes what it no longer writes
+#: The Dockerfile's base image, whose Python version the bundle sets (group 1: the version to replace).
+BASE_IMAGE = re.compile(r"^ARG BASE_IMAGE=python:(\d+\.\d+)-slim-bookworm$", re.M)
 CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".ipynb_checkpoints")
 
 
@@ -118,13 +126,29 @@ def check_model(model: Path, requirements: Path) -> dict:
     return metadata
 
 
-def python_note(metadata: dict, python_version: str) -> str | None:
-    """A warning when the model's Python (major.minor) is not the bundle's ``.python-version``."""
-    trained = ".".join(str(metadata.get("versions", {}).get("python", "")).split(".")[:2])
-    if trained and trained != python_version:
-        return (f"note: the model was trained with Python {trained}, the bundle runs Python {python_version} "
-                "(.python-version, Dockerfile); the app will warn about it at start-up")
-    return None
+def training_python(metadata: dict) -> str:
+    """The Python the model was trained with, as major.minor ("3.13"): the one the bundle deploys.
+
+    Raises BundleError when the metadata does not say, or names a Python the course (and Heroku's
+    buildpack) does not run: a pickle is only known to load on the Python that made it.
+    """
+    version = str(metadata.get("versions", {}).get("python", ""))
+    match = re.fullmatch(r"(\d+)\.(\d+)(\.\S*)?", version)
+    if not match or (int(match[1]), int(match[2])) not in check_python.SUPPORTED:
+        raise BundleError(f"the model's metadata names Python {version or '(none)'}, not "
+                          f"{check_python.names()}: train it with one of those (`make model`)")
+    return f"{match[1]}.{match[2]}"
+
+
+def deploy_python(into: Path, python: str) -> None:
+    """Make the bundle in ``into`` deploy Python ``python``: its .python-version and its Docker base image."""
+    (into / ".python-version").write_text(python + "\n", encoding="utf-8")
+    dockerfile = into / "Dockerfile"
+    text, count = BASE_IMAGE.subn(lambda match: match[0].replace(match[1], python), dockerfile.read_text())
+    if count != 1:
+        raise BundleError(f"06_docker/Dockerfile: expected one line `ARG BASE_IMAGE=python:X.Y-slim-bookworm`, "
+                          f"found {count}")
+    dockerfile.write_text(text, encoding="utf-8")
 
 
 def safe_to_replace(out: Path) -> None:
@@ -133,8 +157,8 @@ def safe_to_replace(out: Path) -> None:
         raise BundleError(f"{out} exists and is not a bundle (it has no Procfile): choose another --out")
 
 
-def write(model: Path, into: Path, root: Path = ROOT) -> None:
-    """Copy everything into the empty folder ``into``."""
+def write(model: Path, into: Path, root: Path = ROOT, *, python: str) -> None:
+    """Copy everything into the empty folder ``into``; ``python`` (major.minor) is the Python it deploys."""
     for source, destination in SOURCES:
         source, destination = root / source, into / destination
         if source.is_dir():
@@ -144,6 +168,7 @@ def write(model: Path, into: Path, root: Path = ROOT) -> None:
     requirements = (root / REQUIREMENTS).read_text(encoding="utf-8")
     (into / "requirements.txt").write_text(REQUIREMENTS_HEADER + requirements, encoding="utf-8")
     (into / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    deploy_python(into, python)
     (into / "models").mkdir()
     for path in (model, model.with_suffix(".json")):
         shutil.copy2(path, into / "models" / MODEL.with_suffix(path.suffix).name)
@@ -167,13 +192,13 @@ def build(model: str | os.PathLike = MODEL, out: str | os.PathLike = OUT, root: 
     shipped or ``out`` is not a bundle.
     """
     model, out = Path(model), Path(out)
-    check_model(model, root / REQUIREMENTS)
+    python = training_python(check_model(model, root / REQUIREMENTS))
     safe_to_replace(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private; a bundle is an ordinary folder
-        write(model, staging, root)
+        write(model, staging, root, python=python)
         written = files(staging)
         (staging / MANIFEST).write_text("\n".join(written) + "\n", encoding="utf-8")
         if out.exists():
@@ -223,9 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wrote {args.out.as_posix()}/ with model {metadata['model_version']}:")
     for line in summary(written):
         print(f"  {line}")
-    note = python_note(metadata, (ROOT / "07_heroku" / ".python-version").read_text().strip())
-    if note:
-        print(note)
     print(f"Pin it on the platform: FRAUD_MODEL_SHA256={metadata['artefact_sha256']}")
     print(f"Serve it as Heroku would: cd {args.out.as_posix()} && PORT=8000 honcho start web")
     return 0

@@ -43,11 +43,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes to ``sys.stdout`` as it is when a line is logged, not as it was when the handler was made:
+    a test runner or a notebook that swaps stdout (and closes its copy later) never gets a dead stream."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ sets it; stdout is looked up instead
+        pass
+
+
 def handler() -> logging.Handler:
     """The one stdout handler every logger of the app (and gunicorn's) writes through."""
     global _handler
     if _handler is None:
-        _handler = logging.StreamHandler(sys.stdout)
+        _handler = StdoutHandler()
         _handler.setFormatter(OneLineFormatter(FORMAT))
         _handler.addFilter(RequestIdFilter())
     return _handler

@@ -375,16 +375,31 @@ def test_the_model_predicts_with_one_thread_in_a_server_thread(app, transaction)
 
 def test_an_error_with_its_traceback_is_one_log_line(app, client, auth, transaction, capsys, monkeypatch):
     import fraud_app.db
-    from fraud_app import logs
 
     def broken(*args):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(fraud_app.db, "create", broken)
-    monkeypatch.setattr(logs.handler(), "stream", sys.stdout)  # capsys's stdout
     response = client.post("/api/v1/predictions", json=transaction, headers={**auth.valid, "X-Request-ID": "r-42"})
     assert response.status_code == 500
     lines = [line for line in capsys.readouterr().out.splitlines() if "unhandled error" in line]
     assert len(lines) == 1
     assert " ERROR [r-42] fraud_app.errors: unhandled error on POST /api/v1/predictions\\nTraceback" in lines[0]
     assert "RuntimeError: a bug" in lines[0]
+
+
+def test_the_log_follows_stdout_when_it_is_swapped_and_closed(monkeypatch):
+    """A test runner or a notebook swaps sys.stdout and later closes its copy: logging goes on, to the new one."""
+    import io
+
+    from fraud_app import logs
+
+    first, second = io.StringIO(), io.StringIO()
+    logger = logging.getLogger("fraud_app.test")
+    logs.configure("INFO")
+    monkeypatch.setattr(sys, "stdout", first)
+    logger.info("one")
+    first.close()
+    monkeypatch.setattr(sys, "stdout", second)
+    logger.info("two")
+    assert second.getvalue().endswith(" INFO [-] fraud_app.test: two\n")
