@@ -153,7 +153,10 @@ def run(test_file: str | Path, bugs: tuple[str, ...] = ("upper edge",), *, model
                 pythonpath = {"PYTHONPATH": os.pathsep.join([folder, *filter(None, [os.environ.get("PYTHONPATH")])])}
             report = work / f"{app.replace(' ', '-')}.xml"
             command = [*PYTEST, name]
-            env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            # pytest writes its summary in full, not cut to one line, where CI or BUILD_NUMBER is set: the run
+            # must print the same on a laptop and on a CI machine.
+            outside = {key: value for key, value in os.environ.items() if key not in ("CI", "BUILD_NUMBER")}
+            env = {**outside, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
                    "COLUMNS": "120", "PY_COLORS": "0", **pythonpath}
             if model_path is not None:
                 env["FRAUD_TEST_MODEL"] = str(model_path)

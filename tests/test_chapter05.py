@@ -52,8 +52,10 @@ def test_a_line_that_is_no_longer_in_the_app_is_refused(tmp_path, monkeypatch):
         planted.plant("gone", tmp_path)
 
 
-def test_only_the_edge_test_of_the_demo_fails_on_the_planted_bug():
-    """What chapter 05 shows: of the three tests in test_hour_rule.py, only the edge test can catch the bug."""
+def test_only_the_edge_test_of_the_demo_fails_on_the_planted_bug(monkeypatch):
+    """What chapter 05 shows: of the three tests in test_hour_rule.py, only the edge test can catch the bug.
+    On a CI machine too: pytest would write its summary line in full there (CI is set), not as the chapter does."""
+    monkeypatch.setenv("CI", "true")
     as_it_is, bugged = planted.run(CHAPTER / "test_hour_rule.py", ("upper edge",))
     assert (as_it_is.status, as_it_is.counts()) == (0, "6 passed")
     assert as_it_is.command == "python -m pytest -q --tb=no -rfE -p no:cacheprovider test_hour_rule.py"
@@ -61,7 +63,9 @@ def test_only_the_edge_test_of_the_demo_fails_on_the_planted_bug():
     assert (bugged.status, bugged.counts()) == (1, "1 failed, 5 passed")
     assert [test for test, outcome in bugged.outcomes.items() if outcome != "passed"] == [
         "test_each_edge_of_the_range[23-accepted]"]
-    assert bugged.output.endswith("\n1 failed, 5 passed\n")  # pytest's own summary, without the duration
+    assert bugged.output.endswith(  # pytest's own summary, one line per failure, without the duration
+        "\nFAILED test_hour_rule.py::test_each_edge_of_the_range[23-accepted] - AssertionError: assert 'refused' =="
+        " 'accepted'\n1 failed, 5 passed\n")
 
 
 @pytest.mark.parametrize(("said", "shown"), [
