@@ -70,6 +70,9 @@ SERVERS = {
     "bare": ("bare endpoint, gunicorn (2 workers)",
              f"gunicorn --config {GUNICORN_CONF} --pythonpath tools bare_app:app"),
     "nolog": ("fraud app, gunicorn (2 workers), no access log", "gunicorn --config {nolog_conf}"),
+    # gunicorn's default worker, for what the course's threaded (gthread) workers cost or save.
+    "sync": ("fraud app, gunicorn (2 sync workers, no threads)",
+             f"gunicorn --config {GUNICORN_CONF} --worker-class sync"),
 }
 HEALTH = ("health", "GET /health on gunicorn (2 workers): HTTP, no model")
 
@@ -323,6 +326,8 @@ def over_http(servers: dict[str, course.BackgroundServer], rows: list[dict], con
                 pairs.append(("app/bare", c, this_round[("gunicorn", c)], this_round[("bare", c)]))
             if ("gunicorn", c) in this_round and ("nolog", c) in this_round:
                 pairs.append(("log/nolog", c, this_round[("gunicorn", c)], this_round[("nolog", c)]))
+            if ("gunicorn", c) in this_round and ("sync", c) in this_round:
+                pairs.append(("gthread/sync", c, this_round[("gunicorn", c)], this_round[("sync", c)]))
         largest = max(batch_sizes) if batch_sizes else None
         if ("gunicorn", 1) in this_round and ("batch", largest) in this_round:
             single_row = 1 / this_round[("gunicorn", 1)]  # seconds per row, single requests one at a time
@@ -338,11 +343,13 @@ def ratios(pairs: list[tuple[str, int, float, float]], concurrency: Sequence[int
 
     app_bare, n_app = of("app/bare")
     log_nolog, n_log = of("log/nolog")
+    threads_sync, n_threads = of("gthread/sync")
     single_batch, n_batch = of("single/batch")
     return {
         "app_vs_bare": {"value": app_bare, "pairs": n_app, "concurrency": list(concurrency), "goal": 0.9},
         "batch_vs_single": {"value": single_batch, "pairs": n_batch, "goal": 50},
         "access_log": {"value": log_nolog, "pairs": n_log, "concurrency": list(concurrency)},
+        "gthread_vs_sync": {"value": threads_sync, "pairs": n_threads, "concurrency": list(concurrency)},
     }
 
 
@@ -495,6 +502,11 @@ def markdown(results: dict) -> str:
     if results["ratios"]["access_log"]["value"] is not None:
         lines += ["", f"With its access log, gunicorn serves {number(results['ratios']['access_log']['value'], 2)} "
                       "× the requests per second it serves without (median of pairs from the same round)."]
+    if results["ratios"].get("gthread_vs_sync", {}).get("value") is not None:
+        lines += ["", f"With threaded (gthread) workers, gunicorn serves "
+                      f"{number(results['ratios']['gthread_vs_sync']['value'], 2)} × the requests per second of its "
+                      "default sync workers (median of pairs from the same round): the price of surviving stalled "
+                      "clients."]
     lines += [
         "",
         "## Batches: many rows in one request (fraud app, gunicorn, one request at a time)",
@@ -523,7 +535,8 @@ def chart(results: dict, path: Path) -> None:
     servers = list(dict.fromkeys(cell["server"] for cell in cells))
     levels = sorted({cell["concurrency"] for cell in cells})
     width = 0.8 / max(1, len(servers))
-    colours = {"dev": "#9e9e9e", "waitress": "#c2855b", "gunicorn": "#2457a6", "nolog": "#7fa6dc", "bare": "#2e8b57"}
+    colours = {"dev": "#9e9e9e", "waitress": "#c2855b", "gunicorn": "#2457a6", "nolog": "#7fa6dc", "bare": "#2e8b57",
+               "sync": "#6a4c93"}
     for i, server in enumerate(servers):
         values = [next((c["requests_per_second"] or 0 for c in cells if c["server"] == server
                         and c["concurrency"] == level), 0) for level in levels]
