@@ -24,6 +24,7 @@ import hashlib
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import artefact
+
+# scikit-learn asks joblib how many physical cores there are before it fits gradient boosting; where /sys is not
+# mounted (some containers and chroots) joblib cannot tell and warns that it counts logical cores instead, which
+# is harmless here and would only clutter a learner's output.
+warnings.filterwarnings("ignore", message="Could not find the number of physical cores", category=UserWarning)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "transactions.csv"

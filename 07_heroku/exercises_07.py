@@ -174,6 +174,21 @@ class _Honcho:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        # honcho may end before gunicorn's workers do: wait until the whole process group is gone.
+        deadline = time.monotonic() + 10
+        while _group_alive(self.process.pid):
+            if time.monotonic() > deadline:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _env_note(env_file: str) -> str:
