@@ -19,8 +19,10 @@ Everything random is seeded, so the same seed gives the same split, model and me
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import hashlib
+import io
 import math
 import os
 import sys
@@ -43,10 +45,22 @@ from threadpoolctl import threadpool_limits
 
 import artefact
 
-# scikit-learn asks joblib how many physical cores there are before it fits gradient boosting; where /sys is not
-# mounted (some containers and chroots) joblib cannot tell and warns that it counts logical cores instead, which
-# is harmless here and would only clutter a learner's output.
-warnings.filterwarnings("ignore", message="Could not find the number of physical cores", category=UserWarning)
+
+def _count_cores_quietly() -> None:
+    """Let joblib count the physical cores once, quietly.
+
+    scikit-learn asks joblib how many physical cores there are before it fits gradient boosting. Where /sys
+    is not mounted (some containers and chroots) joblib cannot tell: it warns, prints a traceback, and counts
+    logical cores instead, which is harmless here. Asked once now, it remembers the answer and stays silent.
+    """
+    from joblib import cpu_count
+
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        cpu_count(only_physical_cores=True)
+
+
+_count_cores_quietly()
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "transactions.csv"

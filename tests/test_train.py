@@ -330,3 +330,18 @@ def test_make_model_builds_once_then_has_nothing_to_do(tmp_path):
     assert target.exists()
     assert target.with_suffix(".json").exists()
     assert make("--question", f"MODEL={target}", str(target)).returncode == 0, "up to date: nothing to do"
+
+
+def test_training_is_quiet_where_joblib_cannot_count_physical_cores():
+    """Without /sys (some containers, chroots) joblib cannot count physical cores: training still prints nothing."""
+    code = (
+        "import joblib.externals.loky.backend.context as context\n"
+        "context._count_physical_cores_linux = lambda: 0  # what lscpu reports where /sys is not mounted\n"
+        "import train\n"
+        "from sklearn.ensemble import HistGradientBoostingClassifier\n"
+        "HistGradientBoostingClassifier(max_iter=2).fit([[0.0], [1.0], [0.0], [1.0]], [0, 1, 0, 1])\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=ROOT / "03_pickle_model", env={**os.environ, "PYTHONWARNINGS": "default"})
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
