@@ -85,7 +85,7 @@ data: setup ## regenerate data/transactions.csv (byte for byte the committed one
 .PHONY: model
 model: $(MODEL) ## train the fraud model and pickle it into models/ (nothing when up to date)
 
-$(MODEL): data/transactions.csv 03_pickle_model/train.py 03_pickle_model/artefact.py $(STAMP)
+$(MODEL): data/transactions.csv 03_pickle_model/train.py 03_pickle_model/artefact.py 03_pickle_model/reference.py $(STAMP)
 	$(BIN)/python 03_pickle_model/train.py --out $(MODEL)
 
 .PHONY: bundle

@@ -61,6 +61,7 @@ REQUIRED_KEYS = (
     "threshold_goal",
     "metrics",
     "training_data",
+    "reference",
     "seed",
     "trained_at",
 )

@@ -44,6 +44,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import artefact
+import reference
 
 
 def _count_cores_quietly() -> None:
@@ -310,6 +311,8 @@ def build_metadata(training: Training, data_path: str | os.PathLike) -> dict:
             "split": {name: len(part) for name, part in training.parts._asdict().items()},
             "stratified_on": TARGET,
         },
+        # The training rows' distribution of each feature, for the app's drift report (chapter 08).
+        "reference": reference.build_reference(training.parts.train, FEATURES),
         "seed": training.seed,
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

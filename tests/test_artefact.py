@@ -38,6 +38,7 @@ def minimal_metadata(**changes) -> dict:
         "threshold_goal": {"recall_target": 0.8},
         "metrics": {},
         "training_data": {},
+        "reference": {"method": "psi", "threshold": 0.2, "features": {}},
         "seed": 0,
         "trained_at": "2026-01-01T00:00:00Z",
     }
@@ -195,7 +196,7 @@ def test_a_damaged_artefact_is_refused_naming_the_file(saved, damage, culprit, r
     assert os.getcwd() not in message, "paths are printed as given, never made absolute"
 
 
-@pytest.mark.parametrize("key", ["threshold", "features", "versions", "model_version"])
+@pytest.mark.parametrize("key", ["threshold", "features", "versions", "model_version", "reference"])
 def test_metadata_missing_a_required_key_is_refused(saved, key):
     json_path = saved.with_suffix(".json")
     metadata = json.loads(json_path.read_text())
