@@ -5,9 +5,13 @@ HOST              the interface: 127.0.0.1 on a laptop, 0.0.0.0 in a container
 WEB_CONCURRENCY   worker processes (Heroku sets it from the dyno size)  default 2
 GUNICORN_THREADS  threads per worker                                   default 8
 GUNICORN_TIMEOUT  seconds before a silent worker is restarted          default 30
+PROMETHEUS_MULTIPROC_DIR  where the workers keep their metrics          default: a new temporary folder
 """
 
+import glob
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -54,3 +58,31 @@ logconfig_dict = {
 # gunicorn's control socket lives under the home folder by default; the app does not use it,
 # and several servers (tests, a notebook) running at once would fight over it.
 control_socket_disable = True
+
+# Metrics (fraud_app.metrics, chapter 08): each worker process counts its own requests, and GET /metrics must
+# add up every worker's counts. prometheus_client's multiprocess mode does that through files in the folder
+# PROMETHEUS_MULTIPROC_DIR, which must be set before the app (and so prometheus_client) is imported. This file
+# runs first, in gunicorn's master process: it makes a fresh folder, or empties the one it is given (numbers
+# left from an earlier run would be added to this one's), and the hooks below keep the folder in order.
+_metrics_folder_made = None
+if os.environ.get("FRAUD_METRICS", "").strip().lower() != "off":
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+        for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+            os.remove(stale)
+    else:
+        _metrics_folder_made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fraud-metrics-")
+
+
+def child_exit(server, worker):
+    """A worker ended (stopped, crashed, restarted after a timeout): its live gauges go with it; its counts stay."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The server stops: remove the metrics folder this file made (one it was given is left, emptied at start)."""
+    if _metrics_folder_made:
+        shutil.rmtree(_metrics_folder_made, ignore_errors=True)

@@ -27,6 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from fraud_app import db
 from fraud_app.auth import require_token
 from fraud_app.errors import ApiError
+from fraud_app.metrics import count_predictions
 from fraud_app.schema import ValidationError, json_type
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -132,15 +133,15 @@ def model_card():
 def predict():
     body = read_json()
     if isinstance(body, dict) and set(body) == {"transactions"}:
-        return {"predictions": model().score(validate_batch(body["transactions"]))}
-    return model().score([validate_one(body)])[0]
+        return {"predictions": count_predictions(model().score(validate_batch(body["transactions"])))}
+    return count_predictions(model().score([validate_one(body)]))[0]
 
 
 @bp.post("/predictions")
 @require_token
 def create_prediction():
     transaction = validate_one(read_json())
-    stored = db.create(transaction, model().score([transaction])[0])
+    stored = db.create(transaction, count_predictions(model().score([transaction]))[0])
     # A relative reference, resolved against this request's URL: it stays right behind a path
     # prefix (such as Binder's /proxy/8000/) that the app itself cannot see.
     return stored, 201, {"Location": f"predictions/{stored['id']}"}

@@ -10,6 +10,7 @@
 | MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | a whole number, 1024 to 104857600 | 1 MiB |
 | MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
 | LOG_LEVEL | FRAUD_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR or CRITICAL | INFO |
+| METRICS | FRAUD_METRICS | on or off: GET /metrics and the counts behind it (fraud_app.metrics) | on |
 
 Every setting is checked by ``load_config``, at start-up: a bad value raises :class:`ConfigError`,
 whose message is one line naming the variable and what it accepts (the WSGI entry point prints it and
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_BATCH": 1000,
     "LOG_LEVEL": "INFO",
+    "METRICS": True,
     "PAGE_LIMIT_DEFAULT": 20,
     "PAGE_LIMIT_MAX": 100,
     "PLATFORM": None,
@@ -73,6 +75,12 @@ def log_level(raw: str) -> str:
     return raw.strip().upper()
 
 
+def on_off(raw: str) -> bool:
+    if raw.strip().lower() not in ("on", "off"):
+        raise ValueError("on or off")
+    return raw.strip().lower() == "on"
+
+
 def sha256_hex(raw: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{64}", raw.strip()):
         raise ValueError("a SHA-256 digest: 64 hexadecimal digits (the model card's artefact_sha256)")
@@ -89,6 +97,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
     "MAX_CONTENT_LENGTH": ("FRAUD_MAX_BODY_BYTES", whole_number(1024, 100 * 1024 * 1024), False),
     "MAX_BATCH": ("FRAUD_MAX_BATCH", whole_number(1, 100_000), False),
     "LOG_LEVEL": ("FRAUD_LOG_LEVEL", log_level, False),
+    "METRICS": ("FRAUD_METRICS", on_off, False),
 }
 
 
@@ -107,4 +116,6 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH"):  # a test's mapping is checked too
         if type(config[key]) is not int or config[key] < 1:
             raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts a whole number of at least 1")
+    if type(config["METRICS"]) is not bool:
+        raise ConfigError("FRAUD_METRICS is not valid: it accepts on or off")
     return config

@@ -332,3 +332,64 @@ def delete(prediction_id: int) -> bool:
         return False
     with engine().begin() as connection:
         return connection.execute(predictions.delete().where(predictions.c.id == prediction_id)).rowcount == 1
+
+
+# --- Monitoring: a window of stored predictions -------------------------------------------------------------
+
+INPUT_BATCH = 1000  # stored inputs are read this many at a time: a window of any size fits in memory
+
+
+def _window(connection, last: int | None, since: datetime | None) -> list:
+    """The WHERE clauses of a window: created at or after ``since``, and the ``last`` most recent (by id)."""
+    clauses = [] if since is None else [predictions.c.created_at >= since]
+    if last is not None:
+        # Ids grow with every insert and are never reused: the last N predictions are those from the N-th
+        # highest id on. Fewer than N stored: no bound, all of them.
+        lowest = connection.scalar(
+            sa.select(predictions.c.id).where(*clauses).order_by(predictions.c.id.desc()).limit(1).offset(last - 1)
+        )
+        if lowest is not None:
+            clauses.append(predictions.c.id >= lowest)
+    return clauses
+
+
+def _count(condition) -> sa.ColumnElement:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def monitor(last: int | None, since: datetime | None, add_inputs) -> dict:
+    """Counts over a window of stored predictions, and its inputs passed to ``add_inputs`` a batch at a time.
+
+    One snapshot of the database (a transaction; REPEATABLE READ on PostgreSQL), so the counts and the
+    inputs describe the same predictions even while new ones arrive. The counts: ``predictions``,
+    ``labelled``, ``flagged`` (decided fraud), the four outcomes of the labelled ones (the stored decision
+    against the label), the first and last ``created_at`` and the model versions that made them.
+    """
+    c = predictions.c
+    with engine().connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        clauses = _window(connection, last, since)
+        labelled = c.label.is_not(None)
+        row = connection.execute(
+            sa.select(
+                sa.func.count().label("predictions"),
+                _count(labelled).label("labelled"),
+                _count(c.is_fraud).label("flagged"),
+                _count(sa.and_(labelled, c.label, c.is_fraud)).label("true_positives"),
+                _count(sa.and_(labelled, sa.not_(c.label), c.is_fraud)).label("false_positives"),
+                _count(sa.and_(labelled, c.label, sa.not_(c.is_fraud))).label("false_negatives"),
+                _count(sa.and_(labelled, sa.not_(c.label), sa.not_(c.is_fraud))).label("true_negatives"),
+                sa.func.min(c.created_at).label("first_at"),
+                sa.func.max(c.created_at).label("last_at"),
+            ).where(*clauses)
+        ).one()
+        versions = connection.scalars(sa.select(c.model_version).where(*clauses).distinct()).all()
+        result = connection.execution_options(yield_per=INPUT_BATCH).execute(
+            sa.select(c.inputs).where(*clauses).order_by(c.id)
+        )
+        for batch in result.scalars().partitions():
+            add_inputs(batch)
+    counts = {key: int(value) for key, value in row._mapping.items() if key not in ("first_at", "last_at")}
+    moments = {key: None if row._mapping[key] is None else iso(row._mapping[key]) for key in ("first_at", "last_at")}
+    return {**counts, **moments, "model_versions": sorted(versions)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from fraud_app.metrics import count_predictions
 from fraud_app.schema import number_text
 
 bp = Blueprint("web", __name__)
@@ -45,7 +46,7 @@ def form():
         # 400: the page is still a form, with what was typed kept and each message beside its field.
         values = form_values(model.schema, request.form)
         return render_template("form.html", model=model, values=values, errors=errors), 400
-    outcome = model.score([transaction])[0]
+    outcome = count_predictions(model.score([transaction]))[0]
     return render_template(
         "form.html",
         model=model,
