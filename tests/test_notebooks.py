@@ -57,6 +57,7 @@ def test_there_is_a_notebook_per_chapter():
         "05_testing",
         "06_docker",
         "07_heroku",
+        "08_monitoring",
     ]
 
 

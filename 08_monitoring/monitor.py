@@ -1,0 +1,137 @@
+"""Run the simulated weeks against the app, and read its monitoring endpoint week by week.
+
+Sending eight thousand transactions one request at a time would take longer than this whole chapter may
+(the API stores one prediction per POST). So the weeks are written straight into the app's database, with
+the app's own code: its model scores them (``FraudModel.score``, as every API call does) and its table
+holds them (``fraud_app.db.predictions``), each dated inside its simulated week, and the labels are set
+when they arrive. What is read back comes from the real app over HTTP: ``GET /api/v1/monitoring``.
+The chapter sends real requests through the API where the API is the lesson (its first section).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+from fraud_app import db
+
+#: Monday of the first simulated week. A fixed date in the past: the notebook prints the same every time.
+START = datetime(2025, 1, 6, tzinfo=UTC)
+WEEK = timedelta(days=7)
+
+
+def week_start(number: int) -> datetime:
+    return START + (number - 1) * WEEK
+
+
+def iso(moment: datetime) -> str:
+    return db.iso(moment)
+
+
+@dataclass
+class Simulation:
+    """The app's database as the weeks go by: predictions written, labels arriving."""
+
+    app: object  # a fraud_app Flask app on the same database as the server (its model, its engine)
+    ids: dict[int, list[int]] = field(default_factory=dict)  # week -> the ids of its predictions
+
+    def write_week(self, week) -> None:
+        """Score ``week``'s transactions with the app's model and store them, spread over the week."""
+        outcomes = self.app.extensions["fraud_model"].score(week.transactions)
+        step = WEEK / len(week.transactions)
+        rows = []
+        for index, (inputs, outcome) in enumerate(zip(week.transactions, outcomes, strict=True)):
+            moment = week_start(week.number) + index * step
+            moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)  # the API's precision
+            rows.append({"inputs": inputs, "fraud_probability": outcome["fraud_probability"],
+                         "is_fraud": outcome["is_fraud"], "threshold": outcome["threshold"],
+                         "model_version": outcome["model_version"], "created_at": moment, "updated_at": moment})
+        with self.app.app_context(), db.engine().begin() as connection:
+            first = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(db.predictions.c.id), 0))) + 1
+            connection.execute(db.predictions.insert(), rows)
+        self.ids[week.number] = list(range(first, first + len(rows)))
+
+    def deliver_labels(self, weeks, now: int) -> int:
+        """Set the labels that arrive in week ``now``; return how many arrived."""
+        arrived = 0
+        stamp = week_start(now) + WEEK - timedelta(seconds=1)
+        with self.app.app_context(), db.engine().begin() as connection:
+            for week in (week for week in weeks if week.number in self.ids):
+                for prediction_id, outcome, delay in zip(self.ids.get(week.number, []), week.outcomes,
+                                                         week.label_delays, strict=True):
+                    if delay is not None and week.number + delay == now:
+                        connection.execute(db.predictions.update().where(db.predictions.c.id == prediction_id)
+                                           .values(label=outcome, updated_at=stamp))
+                        arrived += 1
+        return arrived
+
+
+def monitoring(url: str, token: str, **window) -> dict:
+    """``GET /api/v1/monitoring`` with the window given as ``since=`` (a datetime) and/or ``last=``."""
+    params = {key: iso(value) if isinstance(value, datetime) else value for key, value in window.items()}
+    answer = requests.get(f"{url}/api/v1/monitoring", params=params, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return answer.json()
+
+
+COUNTS = ("true_positives", "false_positives", "false_negatives", "true_negatives")
+
+
+def week_performance(since_this: dict, since_next: dict | None) -> dict:
+    """One week's performance from two monitoring answers: since its start, minus since the next week's.
+
+    The four counts add up over time, so a week's are the difference; precision and recall are not, so they
+    are computed again from the counts.
+    """
+    def counts(answer):
+        performance = answer["performance"] or dict.fromkeys(COUNTS, 0)
+        return {key: performance[key] for key in COUNTS}
+
+    mine = counts(since_this)
+    later = counts(since_next) if since_next else dict.fromkeys(COUNTS, 0)
+    c = {key: mine[key] - later[key] for key in COUNTS}
+    tp, fp, fn = c["true_positives"], c["false_positives"], c["false_negatives"]
+    return {"precision": round(tp / (tp + fp), 4) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else None, **c}
+
+
+# --- The first traffic, and a real Prometheus reading it ------------------------------------------------
+
+LAUNCH_BATCH = 200  # transactions scored in one batch (POST /api/v1/predict)
+LAUNCH_STORED = 5  # and stored one by one (POST /api/v1/predictions)
+QUERIES = ("sum(fraud_predictions_total)", "sum by (decision) (fraud_predictions_total)")
+SAVED_RUN = Path(__file__).with_name("saved") / "prometheus-run.json"
+
+
+def send_launch_traffic(url: str, token: str, launch) -> list[dict]:
+    """Week 0's first transactions through the real API: a batch scored, a few stored; their outcomes."""
+    batch = launch.transactions[:LAUNCH_BATCH]
+    scored = requests.post(f"{url}/api/v1/predict", json={"transactions": batch}, timeout=10)
+    scored.raise_for_status()
+    stored = []
+    for transaction in launch.transactions[LAUNCH_BATCH:LAUNCH_BATCH + LAUNCH_STORED]:
+        answer = requests.post(f"{url}/api/v1/predictions", json=transaction, timeout=5,
+                               headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+        stored.append(answer.json())
+    return scored.json()["predictions"] + stored
+
+
+def prometheus_run(url: str, token: str, expected: int, rule_files=()) -> dict:
+    """Start a real Prometheus scraping ``url``, wait until it has counted ``expected`` predictions, and
+    return its answers to QUERIES (course.prometheus: raises PrometheusNotFound where none is installed)."""
+    from course.prometheus import start_prometheus
+
+    prometheus = start_prometheus(url, token, rule_files=rule_files)
+    try:
+        prometheus.wait_for(QUERIES[0], expected, timeout=30)
+        return {"queries": {expr: prometheus.query(expr) for expr in QUERIES},
+                "rules": sorted(rule["name"] for group in prometheus.api("rules")["groups"]
+                                for rule in group["rules"])}
+    finally:
+        prometheus.stop()
