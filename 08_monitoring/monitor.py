@@ -50,24 +50,27 @@ class Simulation:
             rows.append({"inputs": inputs, "fraud_probability": outcome["fraud_probability"],
                          "is_fraud": outcome["is_fraud"], "threshold": outcome["threshold"],
                          "model_version": outcome["model_version"], "created_at": moment, "updated_at": moment})
+        table = db.predictions
         with self.app.app_context(), db.engine().begin() as connection:
-            first = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(db.predictions.c.id), 0))) + 1
-            connection.execute(db.predictions.insert(), rows)
-        self.ids[week.number] = list(range(first, first + len(rows)))
+            connection.execute(table.insert(), rows)
+            # The ids the database gave them (never reused, so not simply counted): the newest, oldest first.
+            newest = connection.scalars(sa.select(table.c.id).order_by(table.c.id.desc()).limit(len(rows))).all()
+        self.ids[week.number] = newest[::-1]
 
     def deliver_labels(self, weeks, now: int) -> int:
-        """Set the labels that arrive in week ``now``; return how many arrived."""
-        arrived = 0
+        """Set the labels that arrive in week ``now`` (as PUT .../label would); return how many arrived."""
         stamp = week_start(now) + WEEK - timedelta(seconds=1)
-        with self.app.app_context(), db.engine().begin() as connection:
-            for week in (week for week in weeks if week.number in self.ids):
-                for prediction_id, outcome, delay in zip(self.ids.get(week.number, []), week.outcomes,
-                                                         week.label_delays, strict=True):
-                    if delay is not None and week.number + delay == now:
-                        connection.execute(db.predictions.update().where(db.predictions.c.id == prediction_id)
-                                           .values(label=outcome, updated_at=stamp))
-                        arrived += 1
-        return arrived
+        arrived = [{"prediction_id": prediction_id, "outcome": outcome}
+                   for week in weeks if week.number in self.ids
+                   for prediction_id, outcome, delay in zip(self.ids[week.number], week.outcomes, week.label_delays,
+                                                            strict=True)
+                   if delay is not None and week.number + delay == now]
+        if arrived:
+            table = db.predictions
+            with self.app.app_context(), db.engine().begin() as connection:
+                connection.execute(table.update().where(table.c.id == sa.bindparam("prediction_id"))
+                                   .values(label=sa.bindparam("outcome"), updated_at=stamp), arrived)
+        return len(arrived)
 
 
 def monitoring(url: str, token: str, **window) -> dict:
@@ -122,16 +125,22 @@ def send_launch_traffic(url: str, token: str, launch) -> list[dict]:
     return scored.json()["predictions"] + stored
 
 
-def prometheus_run(url: str, token: str, expected: int, rule_files=()) -> dict:
-    """Start a real Prometheus scraping ``url``, wait until it has counted ``expected`` predictions, and
-    return its answers to QUERIES (course.prometheus: raises PrometheusNotFound where none is installed)."""
-    from course.prometheus import start_prometheus
+def start_prometheus(url: str, token: str):
+    """A real Prometheus scraping ``url``/metrics with ``token`` and evaluating ``alerts.yml`` (course.prometheus).
 
-    prometheus = start_prometheus(url, token, rule_files=rule_files)
-    try:
-        prometheus.wait_for(QUERIES[0], expected, timeout=30)
-        return {"queries": {expr: prometheus.query(expr) for expr in QUERIES},
-                "rules": sorted(rule["name"] for group in prometheus.api("rules")["groups"]
-                                for rule in group["rules"])}
-    finally:
-        prometheus.stop()
+    Raises course.prometheus.PrometheusNotFound where none is installed.
+    """
+    from course import prometheus
+
+    return prometheus.start_prometheus(url, token, rule_files=[str(Path(__file__).with_name("alerts.yml"))])
+
+
+def record_run(prometheus, expected: int) -> dict:
+    """Wait until Prometheus has counted ``expected`` predictions; its answers to QUERIES and its alert rules.
+
+    Nothing in it depends on the machine or the moment (no timestamp, port or version), so a run saved on
+    one machine reads the same as a live one on another.
+    """
+    prometheus.wait_for(QUERIES[0], expected, timeout=30)
+    return {"queries": {expr: prometheus.query(expr) for expr in QUERIES},
+            "rules": sorted(rule["name"] for group in prometheus.api("rules")["groups"] for rule in group["rules"])}
