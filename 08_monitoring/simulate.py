@@ -7,10 +7,10 @@ the same world as the training data, and the same seed always gives the same wee
 Two things change in the world, as they do in a real one:
 
 - from week ``PRICE_WEEK`` on, every amount is ``PRICE_RISE`` times what it would have been (the bank moved
-  its customers to a premium card, say, and they spend twice as much). Who commits fraud does not change with it: the generator
-  draws each label from the amount *relative to what is usual for the category*, and everything usual rose
-  too. But the model learnt that large amounts are risky, sees many more of them than in training, and
-  flags more honest payments;
+  its customers to a premium card, say, and they spend twice as much). Who commits fraud does not change
+  with it: the generator draws each label from the amount *relative to what is usual for the category*,
+  and everything usual rose too. But the model learnt that large amounts are risky, sees many more of
+  them than in training, and flags more honest payments;
 - from week ``RING_WEEK`` on, a fraud ring uses stolen cards at fuel stations abroad, in the daytime, for
   ordinary amounts: ``RING_SHARE`` of the week's transactions, nearly all fraud. Nothing in the training
   data looked like it, so the model lets them through.

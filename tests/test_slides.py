@@ -107,7 +107,7 @@ def decks(tmp_path_factory):
 def test_a_deck_per_notebook_with_reveal_js_beside_them(decks):
     assert sorted(path.name for path in decks.glob("*.html")) == sorted(
         f"{path.stem}.slides.html" for path in NOTEBOOKS)
-    assert len(NOTEBOOKS) == 8  # index and seven chapters
+    assert len(NOTEBOOKS) == 9  # index and eight chapters
     for name in slides.REVEAL_FILES:
         assert (decks / slides.REVEAL_FOLDER / name).exists()
 
