@@ -239,3 +239,18 @@ def test_traffic_with_larger_amounts_has_drifted_in_amount(client, held_out):
     for transaction in held_out:
         store(client, transaction)
     assert monitoring(client, f"?last={len(held_out)}")["drift"]["drifted"] is False
+
+
+@pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
+def test_stored_inputs_are_read_a_batch_at_a_time_with_the_same_result(client, held_out, monkeypatch):
+    from fraud_app import db
+
+    for transaction in held_out[:20]:
+        store(client, transaction)
+    whole = monitoring(client)["drift"]
+    batches = []
+    original = drift.DriftCounter.add
+    monkeypatch.setattr(db, "INPUT_BATCH", 7)
+    monkeypatch.setattr(drift.DriftCounter, "add", lambda self, rows: (batches.append(len(rows)), original(self, rows)))
+    assert monitoring(client)["drift"] == whole
+    assert batches == [7, 7, 6]
