@@ -4,11 +4,9 @@
     prometheus = start_prometheus(app.url, token)                 # scrapes app.url/metrics every second
     ...                                                           # send predictions to app.url
     prometheus.wait_for("sum(fraud_predictions_total)", 30)       # until a scrape has seen all 30
-    run = run_record(prometheus, 30, folder / "metrics")          # what it showed: no port, path or time
+    run = {"queries": {QUERY: prometheus.query(QUERY)}}           # what it showed: no port, path or time
+    save_run(run, "build/prometheus/prometheus-run.json")         # shown where Prometheus is missing (load_run)
     prometheus.stop(); app.stop()
-
-tests/test_prometheus.py saves its run as RECORD (build/prometheus/); chapter 08 keeps a copy as SAVED and shows
-it on machines without Prometheus (:func:`load_run`); the test checks that the copy is a run of the current code.
 
 It runs an installed Prometheus (Debian's and Ubuntu's `prometheus` package puts it in /usr/bin; or the
 program in $PROMETHEUS_BIN) in a new temporary folder: its own configuration, its own data, a free port
@@ -24,7 +22,6 @@ changes with every training, since the metadata holds its time: show it from a s
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import shutil
@@ -33,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,13 +42,6 @@ from course.servers import HOST, ProcessServer, _die_with_parent, free_port, ser
 ROOT = Path(__file__).resolve().parent.parent
 JOB = "fraud_app"
 QUERY = "sum(fraud_predictions_total)"
-#: What a saved run shows: the total, the same by decision, the model served, and whether the scrape works.
-QUERIES = (QUERY, "sum by (decision) (fraud_predictions_total)", "fraud_model_info", f'up{{job="{JOB}"}}')
-#: The run that tests/test_prometheus.py records, and where chapter 08 keeps a copy for machines without Prometheus.
-RECORD = ROOT / "build" / "prometheus" / "prometheus-run.json"
-SAVED = ROOT / "08_monitoring" / "saved" / "prometheus-run.json"
-#: The files whose change can change a run: a saved run records their digest (:func:`fingerprint`).
-FINGERPRINTED = ("04_flask_app/fraud_app/metrics.py", "04_flask_app/gunicorn.conf.py", "course/prometheus.py")
 
 
 class PrometheusNotFound(RuntimeError):
@@ -178,11 +168,6 @@ class PrometheusServer:
 
     def version(self) -> str:
         return self.api("status/buildinfo")["version"]
-
-    def record(self, queries: Iterable[str], **facts) -> dict:
-        """A run to save: Prometheus's version, the ``facts`` given, and each query's answer (no timestamps)."""
-        return {"prometheus_version": self.version(), **facts,
-                "queries": {expr: self.query(expr) for expr in queries}}
 
     def stop(self) -> None:
         """Stop Prometheus and remove its folder (configuration, token, data)."""
@@ -313,25 +298,9 @@ def spread_predictions(app_url: str, token: str, transactions: Sequence[dict], m
     raise RuntimeError(f"after {max_rounds} rounds fewer than {workers} processes had counted a prediction")
 
 
-def fingerprint() -> str:
-    """The SHA-256 of FINGERPRINTED's contents: a saved run with another one was made by other code."""
-    digest = hashlib.sha256()
-    for name in FINGERPRINTED:
-        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def run_record(prometheus: PrometheusServer, sent: int, metrics_folder: str | os.PathLike) -> dict:
-    """What a run showed, to save: QUERIES' answers, how many predictions were sent, how many each worker
-    counted (largest first; the process ids are left out), the configuration as `make app`'s server would
-    need it, and the :func:`fingerprint` of the code that made it. No port, path or time."""
-    workers = sorted((int(count) for count in counts_by_process(metrics_folder).values() if count), reverse=True)
-    return prometheus.record(QUERIES, sent=sent, counted_by_worker=workers, fingerprint=fingerprint(),
-                             config=config_text("127.0.0.1:8000"))
-
-
 def save_run(run: dict, path: str | os.PathLike) -> None:
-    """Write a run (:meth:`PrometheusServer.record`) as JSON: sorted keys, so the same run gives the same bytes."""
+    """Write a run (what queries answered, as :meth:`PrometheusServer.query` gives it) as JSON: sorted keys and a
+    fixed indent, so the same run gives the same bytes."""
     Path(path).write_text(json.dumps(run, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
