@@ -4,8 +4,8 @@
     prometheus = start_prometheus(app.url, token)                 # scrapes app.url/metrics every second
     ...                                                           # send predictions to app.url
     prometheus.wait_for("sum(fraud_predictions_total)", 30)       # until a scrape has seen all 30
-    run = prometheus.record(["sum(fraud_predictions_total)", "sum by (decision) (fraud_predictions_total)"])
-    save_run(run, "08_monitoring/prometheus_run.json")            # for machines without Prometheus
+    run = {"queries": {QUERY: prometheus.query(QUERY)}}           # what it showed: no port, path or time
+    save_run(run, "build/prometheus/prometheus-run.json")         # shown where Prometheus is missing (load_run)
     prometheus.stop(); app.stop()
 
 It runs an installed Prometheus (Debian's and Ubuntu's `prometheus` package puts it in /usr/bin; or the
@@ -15,8 +15,8 @@ is not started). The token it sends lives in a file of that folder that only its
 in the configuration by ``credentials_file``, so the configuration itself holds no secret and can be shown.
 Prometheus stops with the Python process that started it, even when that process is killed.
 
-A run saved with :func:`save_run` holds no timestamp, port or path: the same traffic gives the same file,
-which a notebook can show on a machine without Prometheus (:func:`load_run`).
+A run saved with :func:`save_run` holds no timestamp, port or path. (The model's digest in ``fraud_model_info``
+changes with every training, since the metadata holds its time: show it from a saved run, never live.)
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from course.servers import HOST, ProcessServer, _die_with_parent, free_port, serve_command
 
@@ -134,15 +136,20 @@ class PrometheusServer:
                 for t in self.api("targets")["activeTargets"]]
 
     def wait_for_target(self, timeout: float = 30) -> None:
-        """Wait until every target has been scraped successfully; RuntimeError with the last error if not."""
+        """Wait until every target has been scraped once; RuntimeError with Prometheus's reason if one failed.
+
+        The app answers before Prometheus starts, so a failed first scrape is a real error (a wrong token).
+        """
         deadline = time.monotonic() + timeout
         targets: list[dict] = []
         while time.monotonic() < deadline:
             targets = self.targets()
-            if targets and all(t["health"] == "up" for t in targets):
-                return
+            if targets and all(t["health"] != "unknown" for t in targets):
+                if all(t["health"] == "up" for t in targets):
+                    return
+                raise RuntimeError(f"Prometheus could not scrape its target: {targets}")
             time.sleep(0.2)
-        raise RuntimeError(f"Prometheus could not scrape its targets within {timeout:g} s: {targets}")
+        raise RuntimeError(f"Prometheus had not scraped its targets within {timeout:g} s: {targets}")
 
     def wait_for(self, expr: str, expected: float, timeout: float = 30) -> float:
         """Ask ``expr`` again (each scrape brings new numbers) until it equals ``expected``; return it.
@@ -161,11 +168,6 @@ class PrometheusServer:
 
     def version(self) -> str:
         return self.api("status/buildinfo")["version"]
-
-    def record(self, queries: Iterable[str], **facts) -> dict:
-        """A run to save: Prometheus's version, the ``facts`` given, and each query's answer (no timestamps)."""
-        return {"prometheus_version": self.version(), **facts,
-                "queries": {expr: self.query(expr) for expr in queries}}
 
     def stop(self) -> None:
         """Stop Prometheus and remove its folder (configuration, token, data)."""
@@ -256,8 +258,49 @@ def serve_gunicorn(model_path: str | os.PathLike, token: str, folder: str | os.P
     return serve_command(command, name=name, env=environment, ready_path="/health", announce=False)
 
 
+def counts_by_process(metrics_folder: str | os.PathLike, metric: str = "fraud_predictions_total") -> dict[int, float]:
+    """How many predictions each process has counted, read from prometheus_client's files (counter_<pid>.db).
+
+    What ``/metrics`` adds up, process by process: the proof that several workers did the counting.
+    """
+    counts = {}
+    for path in sorted(Path(metrics_folder).glob("counter_*.db")):
+        pid = int(path.stem.split("_")[1])
+        counts[pid] = sum(sample.value for family in MultiProcessCollector.merge([str(path)])
+                          for sample in family.samples if sample.name == metric)
+    return counts
+
+
+def spread_predictions(app_url: str, token: str, transactions: Sequence[dict], metrics_folder: str | os.PathLike,
+                       *, workers: int = 2, batch: int = 5, max_rounds: int = 30) -> int:
+    """Score ``transactions`` again and again, in parallel, until ``workers`` processes have counted some.
+
+    Each round sends every transaction three ways at once: alone to /api/v1/predict, in batches of ``batch`` to
+    /api/v1/predict, and alone to /api/v1/predictions (stored, with the token), each on a new connection, so
+    that the kernel hands them to whichever worker is free. Returns how many transactions were scored: the
+    number that ``sum(fraud_predictions_total)`` must show. RuntimeError if the workers never all took part.
+    """
+    def post(path: str, body, headers=None) -> int:
+        answer = requests.post(app_url + path, json=body, headers=headers, timeout=30)
+        answer.raise_for_status()
+        return len(body["transactions"]) if "transactions" in body else 1
+
+    jobs = [("/api/v1/predict", t, None) for t in transactions]
+    jobs += [("/api/v1/predict", {"transactions": list(transactions[i:i + batch])}, None)
+             for i in range(0, len(transactions), batch)]
+    jobs += [("/api/v1/predictions", t, {"Authorization": f"Bearer {token}"}) for t in transactions]
+    sent = 0
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(max_rounds):
+            sent += sum(pool.map(lambda job: post(*job), jobs))
+            if sum(1 for count in counts_by_process(metrics_folder).values() if count > 0) >= workers:
+                return sent
+    raise RuntimeError(f"after {max_rounds} rounds fewer than {workers} processes had counted a prediction")
+
+
 def save_run(run: dict, path: str | os.PathLike) -> None:
-    """Write a run (:meth:`PrometheusServer.record`) as JSON: sorted keys, so the same run gives the same bytes."""
+    """Write a run (what queries answered, as :meth:`PrometheusServer.query` gives it) as JSON: sorted keys and a
+    fixed indent, so the same run gives the same bytes."""
     Path(path).write_text(json.dumps(run, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

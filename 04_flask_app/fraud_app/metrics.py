@@ -56,7 +56,7 @@ def multiprocess_folder() -> str | None:
     in_files = values.ValueClass is not values.MutexValue  # decided by prometheus_client when it was imported
     if not folder:
         if in_files:
-            raise ConfigError("PROMETHEUS_MULTIPROC_DIR was unset after prometheus_client was imported")
+            raise ConfigError("PROMETHEUS_MULTIPROC_DIR is empty, or was unset after prometheus_client was imported")
         return None
     if not os.path.isdir(folder):
         raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR={folder!r} is not valid: it accepts an existing folder")
