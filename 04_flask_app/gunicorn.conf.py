@@ -8,6 +8,7 @@ GUNICORN_TIMEOUT  seconds before a silent worker is restarted          default 3
 PROMETHEUS_MULTIPROC_DIR  where the workers keep their metrics          default: a new temporary folder
 """
 
+import atexit
 import glob
 import os
 import shutil
@@ -72,6 +73,14 @@ if os.environ.get("FRAUD_METRICS", "").strip().lower() != "off":
             os.remove(stale)
     else:
         _metrics_folder_made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fraud-metrics-")
+        _master = os.getpid()
+
+        @atexit.register
+        def _remove_metrics_folder_if_the_server_never_started():
+            # A server that stops at start-up (a bad setting, a model that fails its checks) never calls on_exit.
+            # Workers are forked from this process and inherit this hook: only the master removes the folder.
+            if os.getpid() == _master:
+                shutil.rmtree(_metrics_folder_made, ignore_errors=True)
 
 
 def child_exit(server, worker):

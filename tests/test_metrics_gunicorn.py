@@ -4,6 +4,8 @@ tests/test_prometheus.py has a real one scrape the same server."""
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from course.prometheus import counts_by_process, serve_gunicorn, spread_predictions
 
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "04_flask_app" / "gunicorn.conf.py"
 TOKEN = "gunicorn-metrics-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ORDINARY = {"amount": 42.5, "hour": 14, "merchant_category": "grocery", "distance_from_home_km": 3.2,
@@ -92,3 +95,16 @@ def test_with_metrics_off_gunicorn_makes_no_folder_and_serves_no_metrics(model_p
         requests.post(server.url + "/api/v1/predict", json=ORDINARY, timeout=10).raise_for_status()
         assert requests.get(server.url + "/metrics", headers=AUTH, timeout=10).status_code == 404
         assert list(temporary.iterdir()) == []
+
+
+def test_a_server_that_cannot_start_leaves_no_metrics_folder(model_path, tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "FRAUD_MODEL_PATH": str(model_path), "FRAUD_MAX_BATCH": "lots", "TMPDIR": str(temporary),
+           "HOST": "127.0.0.1", "PORT": "0", "FRAUD_DATABASE": str(tmp_path / "db.sqlite3")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "fraud_app cannot start: FRAUD_MAX_BATCH='lots' is not valid" in result.stdout + result.stderr
+    assert list(temporary.iterdir()) == []
