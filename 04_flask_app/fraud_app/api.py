@@ -27,7 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from fraud_app import db
 from fraud_app.auth import require_token
 from fraud_app.errors import ApiError
-from fraud_app.schema import ValidationError, json_type
+from fraud_app.schema import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -96,31 +96,16 @@ def validate_one(data) -> dict:
     try:
         return model().schema.validate(data)
     except ValidationError as error:
-        raise ApiError(400, "validation_failed", str(error), [p.as_dict() for p in error.problems]) from None
+        raise ApiError(400, "validation_failed", str(error), error.details) from None
 
 
 def validate_batch(items) -> list[dict]:
-    limit = current_app.config["MAX_BATCH"]
-    if not isinstance(items, list):
-        raise ApiError(400, "validation_failed", f"'transactions' must be an array, got {json_type(items)}")
-    if not 1 <= len(items) <= limit:
-        raise ApiError(
-            400, "validation_failed", f"'transactions' must hold between 1 and {limit} transactions, got {len(items)}"
-        )
-    schema, clean, details = model().schema, [], []
-    for index, item in enumerate(items):
-        try:
-            clean.append(schema.validate(item))
-        except ValidationError as error:
-            details += [{"index": index, **p.as_dict()} for p in error.problems]
-    if details:
-        raise ApiError(
-            400,
-            "validation_failed",
-            f"{len({d['index'] for d in details})} of {len(items)} transactions are invalid",
-            details,
-        )
-    return clean
+    try:
+        return model().schema.validate_batch(items, current_app.config["MAX_BATCH"])
+    except ValidationError as error:
+        # The array itself (not an array, empty, too long): the message alone, as before.
+        details = error.details if error.details and "index" in error.details[0] else None
+        raise ApiError(400, "validation_failed", str(error), details) from None
 
 
 @bp.get("/model")
