@@ -28,6 +28,7 @@ The Flask app answers **400** with ``{"error": {"code", "message", "details": [{
 
 # No `from __future__ import annotations` here: FastAPI reads the types of an endpoint's parameters at run
 # time, and the body's type is made inside create_app, where a postponed (string) annotation cannot see it.
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -120,10 +121,10 @@ def add_app_errors(app: FastAPI, model: FraudModel, max_batch: int) -> None:
 
     async def refuse_body(request: Request, error: RequestValidationError) -> JSONResponse:
         malformed = [item for item in error.errors() if item["type"] == "json_invalid"]
-        if malformed:
-            where = f"character {malformed[0]['loc'][-1] + 1}"  # FastAPI gives json's position, from 0
-            return error_response(400, "malformed_json", f"the body is not valid JSON: "
-                                  f"{malformed[0]['ctx']['error']} ({where})")
+        if malformed:  # FastAPI keeps json's reason and position, and the text: said as the Flask app says it
+            where = json.JSONDecodeError(malformed[0]["ctx"]["error"], error.body, malformed[0]["loc"][-1])
+            return error_response(400, "malformed_json", f"the body is not valid JSON: {where.msg} "
+                                  f"(line {where.lineno}, column {where.colno})")
         if isinstance(error.body, bytes | str):  # not labelled JSON, so FastAPI did not parse it
             return error_response(
                 415, "unsupported_media_type",
@@ -137,7 +138,10 @@ def add_app_errors(app: FastAPI, model: FraudModel, max_batch: int) -> None:
             else:
                 contract.validate_transaction(model.schema, error.body)
         except contract.ValidationError as problems:
-            return error_response(400, "validation_failed", str(problems), problems.details)
+            details = problems.details
+            if is_batch(error.body) and not (details and "index" in details[0]):
+                details = None  # the array itself is wrong (not an array, empty, too long): the message alone
+            return error_response(400, "validation_failed", str(problems), details)
         return error_response(400, "validation_failed", "the body does not match the schema")  # pragma: no cover
 
     async def refuse_http(request: Request, error: HTTPException) -> JSONResponse:
