@@ -48,10 +48,10 @@ class Bug:
 BUGS = {
     "upper edge": Bug("contract.py", 'bounds = {"ge": feature["min"], "le": feature["max"]}',
                       'bounds = {"ge": feature["min"], "lt": feature["max"]}',
-                      "the largest allowed value is refused (lt, less than, where le, less or equal, was meant)"),
+                      "the largest allowed value is refused (lt, less, where le, less or equal, was meant)"),
     "lower edge": Bug("contract.py", 'bounds = {"ge": feature["min"], "le": feature["max"]}',
                       'bounds = {"gt": feature["min"], "le": feature["max"]}',
-                      "the smallest allowed value is refused (gt, greater than, where ge, greater or equal, was meant)"),
+                      "the smallest allowed value is refused (gt, greater, where ge, greater or equal, was meant)"),
 }
 
 #: The fixtures every test file run here can use; written beside it as conftest.py.

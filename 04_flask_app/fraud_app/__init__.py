@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from fraud_app import api, db, errors, logs, security, web
+from fraud_app import api, db, docs, errors, logs, openapi, security, web
 from fraud_app.config import load_config
 from fraud_app.model import FraudModel
 
@@ -40,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)  # GET /api/v1/ and /api/v1/openapi.json
+    app.register_blueprint(docs.bp)  # GET /api/docs
     errors.init_app(app)
     announce(app, model)
     return app

@@ -147,7 +147,7 @@ def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
 @require_token
 def list_predictions():
     limit = int_arg("limit", current_app.config["PAGE_LIMIT_DEFAULT"], 1, current_app.config["PAGE_LIMIT_MAX"])
-    offset = int_arg("offset", 0, 0)
+    offset = int_arg("offset", 0, 0, db.MAX_ID)  # no more rows than ids
     items, total = db.page(limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

@@ -253,3 +253,111 @@ def field_problem(feature: dict, value: Any) -> Problem | None:
     except pydantic.ValidationError as error:
         return value_problem(feature, value, error.errors(include_url=False)[0]["type"])
     return None
+
+
+# --- What the API answers: the response shapes, for the description (and the twin's response_model) --------
+
+def _optional(schema: dict) -> None:
+    """An optional field that is never null: absent rather than ``null``, so the schema shows no default."""
+    schema.pop("default", None)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Prediction(BaseModel):
+    """The model's answer for one transaction."""
+
+    model_config = ConfigDict(extra="forbid", title="Prediction")
+    fraud_probability: Probability = Field(description="How likely the transaction is fraud, 0 to 1 (6 decimals)")
+    is_fraud: bool = Field(description="The decision: fraud_probability >= threshold")
+    threshold: Probability = Field(description="The model's decision threshold")
+    model_version: str = Field(description="The version of the model that answered (the model card's)")
+
+
+class PredictionBatch(BaseModel):
+    """The answers for a batch, in the order of its transactions."""
+
+    model_config = ConfigDict(extra="forbid", title="PredictionBatch")
+    predictions: list[Prediction]
+
+
+class Label(BaseModel):
+    """The confirmed outcome of a stored prediction: was it really fraud?"""
+
+    model_config = ConfigDict(**STRICT, title="Label")
+    is_fraud: Annotated[bool, Strict()] = Field(description="true: confirmed fraud; false: legitimate")
+
+
+class ErrorDetail(BaseModel):
+    """One problem: the field, the rule it breaks, a message; ``index``: which transaction of a batch."""
+
+    model_config = ConfigDict(extra="forbid", title="ErrorDetail")
+    index: Annotated[int, Field(ge=0)] = Field(None, json_schema_extra=_optional)
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="ErrorBody")
+    code: str = Field(description="A stable machine-readable name, such as validation_failed or not_found")
+    message: str = Field(description="What went wrong, for a person")
+    details: list[ErrorDetail] = Field(None, json_schema_extra=_optional, description="One entry per problem")
+
+
+class Error(BaseModel):
+    """Every error of the API has this shape; the HTTP status carries the class of error."""
+
+    model_config = ConfigDict(extra="forbid", title="Error")
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Health")
+    status: Literal["ok"]
+    model_version: str
+
+
+class ModelCard(BaseModel):
+    """The model's metadata (the JSON beside the artefact): schema, threshold, metrics, versions, digest."""
+
+    model_config = ConfigDict(extra="allow", title="ModelCard")
+    model_version: str
+    artefact_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
+    threshold: Probability
+    features: list[dict[str, Any]] = Field(description="The feature schema: name, type, range or categories")
+    metrics: dict[str, Any]
+
+
+@functools.lru_cache(maxsize=64)
+def stored_model(schema) -> type[BaseModel]:
+    """A stored prediction: its id, the transaction it scored, the answer, the label, two timestamps."""
+    stamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    return pydantic.create_model(
+        "StoredPrediction",
+        __config__=ConfigDict(extra="forbid", title="StoredPrediction"),
+        __doc__="A prediction kept by the service, with the confirmed outcome once it is known.",
+        id=(Annotated[int, Field(ge=1)], ...),
+        inputs=(transaction_model(schema), ...),
+        fraud_probability=(Probability, ...),
+        is_fraud=(bool, ...),
+        threshold=(Probability, ...),
+        model_version=(str, ...),
+        label=(bool | None, Field(description="The confirmed outcome; null until it is known")),
+        created_at=(stamp, ...),
+        updated_at=(stamp, ...),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def page_model(schema) -> type[BaseModel]:
+    """A page of stored predictions, oldest first."""
+    return pydantic.create_model(
+        "PredictionPage",
+        __config__=ConfigDict(extra="forbid", title="PredictionPage"),
+        items=(list[stored_model(schema)], ...),
+        total=(Annotated[int, Field(ge=0, description="How many are stored in all")], ...),
+        limit=(Annotated[int, Field(ge=1)], ...),
+        offset=(Annotated[int, Field(ge=0)], ...),
+    )
