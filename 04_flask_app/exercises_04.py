@@ -306,7 +306,8 @@ def create_app():
 
     @app.post("/decide")
     def decide(transaction: Transaction):  # FastAPI validates the body against this model before the call
-        ...  # answer {"decision": "decline"} when the model flags it, else {"decision": "approve"}: nothing else
+        outcome = model.score([...])[0]  # in place of ...: the transaction as a dict, transaction.model_dump()
+        return {"decision": ... if outcome["is_fraud"] else ...}  # "decline" or "approve", and nothing else
 
     return app
 '''
@@ -396,11 +397,11 @@ def check_5(create_app, model_path=None):
         course.build.check_app("Exercise 5", create_app, EXPECTATIONS_5, skeleton=SKELETON_5)
 
 
-_TODO_MODEL_5, _TODO_ANSWER_5 = (line for line in SKELETON_5.splitlines() if "..." in line)
+_TODO_MODEL_5, _TODO_SCORE_5, _TODO_ANSWER_5 = (line for line in SKELETON_5.splitlines() if "..." in line)
 RIGHT_5 = (SKELETON_5
            .replace(_TODO_MODEL_5, "    Transaction = transaction_model(model.schema)")
-           .replace(_TODO_ANSWER_5, '        outcome = model.score([transaction.model_dump()])[0]\n'
-                                    '        return {"decision": "decline" if outcome["is_fraud"] else "approve"}'))
+           .replace(_TODO_SCORE_5, "        outcome = model.score([transaction.model_dump()])[0]")
+           .replace(_TODO_ANSWER_5, '        return {"decision": "decline" if outcome["is_fraud"] else "approve"}'))
 
 # Another right answer: the threshold compared by hand, with the model's own threshold and the rounding the
 # model's answers use; the model built at import, outside the factory.

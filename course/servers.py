@@ -325,16 +325,21 @@ def serve_command(
     ready_path: str = "/",
     timeout: float = 30,
     announce: bool = True,
+    wait: bool = True,
 ) -> ProcessServer:
     """Run a server command in the background on a free port and wait until it answers.
 
     The port is given to the command as the ``PORT`` environment variable (the way Heroku
     and most platforms do) and as ``{port}`` in the command, e.g.
     ``serve_command("gunicorn --bind 127.0.0.1:{port} 'app:create_app()'", name="app")``.
-    A server of the same name that is still running is stopped first.
+    A server of the same name that is still running is stopped first. ``wait=False`` returns as soon as
+    the process has started, so that it gets ready while other work goes on; ``wait_until_ready(server,
+    path)`` waits for it later.
     """
     _replace_running(name)
     server = ProcessServer(command, name, free_port(), env=env, cwd=cwd)
+    if not wait:
+        return server
     wait_until_ready(server, ready_path, timeout)
     if announce:
         server.announce()

@@ -137,7 +137,7 @@ def requests_per_second(servers: dict[str, str], rounds: int = 2, requests_each:
     encoded = bodies()
     results = {name: {"per_second": [], "not_ok": 0, "requests": 0} for name in servers}
     for url in servers.values():  # warm-up: every worker has answered before anything is timed
-        loadtest.run(url, sender(encoded), total=20, concurrency=concurrency, time_limit=5)
+        loadtest.run(url, sender(encoded), total=10, concurrency=concurrency, time_limit=5)
     for _ in range(rounds):
         for name, url in servers.items():
             result = loadtest.run(url, sender(encoded), total=requests_each, concurrency=concurrency,
