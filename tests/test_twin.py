@@ -221,3 +221,15 @@ def test_code_lines_counts_code_only():
 
     assert compare._code_lines(compare.textwrap.dedent(compare.inspect.getsource(example))) == 3
     assert compare.code_lines([example]) == 3
+
+
+def test_serve_command_without_waiting_returns_at_once_and_can_be_waited_for(model_path):
+    server = course.serve_command(compare.UVICORN, name="twin (not waited for)", cwd=ROOT / "04_flask_app",
+                                  env={"FRAUD_MODEL_PATH": str(model_path)}, announce=False, wait=False)
+    try:
+        with pytest.raises(requests.ConnectionError):  # still importing FastAPI and loading the model
+            requests.get(server.url + "/docs", timeout=5)
+        course.servers.wait_until_ready(server, "/docs", timeout=60)
+        assert predict(server, ORDINARY).status_code == 200
+    finally:
+        server.stop()
