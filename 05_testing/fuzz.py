@@ -84,3 +84,16 @@ def summary(result: Result) -> str:
         lines.append(f"  reproduced by the body {body}")
     lines.append("no failures" if result.passed else f"{len(result.failures)} kinds of failure")
     return "\n".join(lines)
+
+
+def report(result: Result) -> str:
+    """A run over a whole API in lines that do not change between runs with the same seed and description:
+    the operations, each phase's outcome, the links the stateful phase followed, the failures.
+    (The number of generated cases is left out: the stateful phase's depends on what the server answers.)"""
+    operations = result.report["operations"]
+    lines = [f"operations tested: {operations['tested']} of {operations['total']}"]
+    lines += [f"phase {name}: {state['status']}" for name, state in result.report["phases"].items()]
+    lines.append(f"API links followed: {result.links_covered()}")
+    failures = [f"{f['code']} {f['title']}: {', '.join(f['operations'])}" for f in result.failures]
+    lines.append("failures: " + ("; ".join(failures) if failures else "none"))
+    return "\n".join(lines)

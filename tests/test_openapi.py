@@ -111,6 +111,7 @@ def test_every_operation_of_the_app_is_described(description, app):
     # ...and the app has no JSON route that the description leaves out (HEAD and OPTIONS come with every route).
     served = {(method.lower(), rule.rule.replace("<int:prediction_id>", "{prediction_id}"))
               for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("api", "openapi")
+              and rule.endpoint != "openapi.root_without_slash"  # a redirect to /api/v1/, not an operation
               or rule.endpoint == "web.health" for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == EXPECTED_OPERATIONS
 
@@ -240,3 +241,12 @@ def test_only_the_pages_own_files_of_the_package_are_served(client, name):
 
 def test_the_form_links_to_the_docs_page(client):
     assert '<a href="api/docs">API docs</a>' in client.get("/").get_data(as_text=True)
+
+
+def test_the_root_without_its_slash_redirects_relatively(client):
+    """/api/v1 -> v1/: relative, so that behind a prefix it stays there (Werkzeug's would name /api/v1/)."""
+    response = client.get("/api/v1")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "v1/"
+    assert urljoin("http://hub/proxy/8000/api/v1", response.headers["Location"]) == "http://hub/proxy/8000/api/v1/"
+    assert response.is_json

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 
+import pydantic
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from fraud_app import db
+from fraud_app import contract, db
 from fraud_app.auth import require_token
 from fraud_app.errors import ApiError
 from fraud_app.schema import ValidationError
@@ -167,15 +168,16 @@ def get_prediction(prediction_id: int):
 @bp.put("/predictions/<int:prediction_id>/label")
 @require_token
 def put_label(prediction_id: int):
-    body = read_json()
-    if not isinstance(body, dict) or set(body) != {"is_fraud"} or type(body["is_fraud"]) is not bool:
+    try:
+        label = contract.Label.model_validate(read_json())  # exactly {"is_fraud": <true or false>}
+    except pydantic.ValidationError:
         raise ApiError(
             400,
             "validation_failed",
             'the body must be {"is_fraud": true} or {"is_fraud": false}',
             [{"field": "is_fraud", "rule": "type", "message": "field 'is_fraud' must be a boolean"}],
-        )
-    return found(db.set_label(prediction_id, body["is_fraud"]), prediction_id)
+        ) from None
+    return found(db.set_label(prediction_id, label.is_fraud), prediction_id)
 
 
 @bp.delete("/predictions/<int:prediction_id>")

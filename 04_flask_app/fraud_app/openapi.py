@@ -312,3 +312,10 @@ def root():
         },
         "note": "Links are relative to this URL. The description says every operation; the docs page shows it.",
     }
+
+
+@bp.get("", strict_slashes=True)
+def root_without_slash():
+    """``/api/v1`` is the root too: redirect to ``/api/v1/`` with a relative Location, which holds behind a path
+    prefix (Werkzeug's own redirect names the host and path it sees, without the prefix), and a JSON body."""
+    return {"links": {"root": {"href": "v1/"}}}, 308, {"Location": "v1/"}
