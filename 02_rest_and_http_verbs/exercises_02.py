@@ -271,3 +271,76 @@ SAMPLES = {
               "wrong": [WRONG_4_ALWAYS_201, WRONG_4_POST_LIKE, WRONG_4_NO_VALIDATION, WRONG_4_DELETE_CRASHES,
                         WRONG_4_TRUTHY_SEEN, SKELETON_4.replace("...  # remove", "return '', 204  # remove")]},
 }
+
+
+# --- Exercise 5: describe DELETE /ratings/{rating_id} in OpenAPI, checked against the spec and the app ----------
+
+def _delete_problem(operation):
+    """What is wrong with a described DELETE, or None: checked by openapi-spec-validator, then by the app."""
+    import copy
+
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    import ratings_api
+
+    if not isinstance(operation, dict):
+        return "an operation is a dict, such as {'summary': ..., 'responses': {...}}"
+    responses = operation.get("responses", {})
+    if not all(isinstance(status, str) for status in responses):
+        return "write each status code as a string key, \"204\": JSON object keys are always strings"
+    document = copy.deepcopy(DESCRIPTION_5)
+    document["paths"]["/ratings/{rating_id}"]["delete"] = operation
+    try:
+        validate(document)
+    except OpenAPIValidationError as error:
+        return f"openapi-spec-validator refuses the description: {error.message.splitlines()[0]}"
+    client = ratings_api.create_app({"API_TOKEN": ratings_api.TEACHING_TOKEN}).test_client()
+    auth = {"Authorization": f"Bearer {ratings_api.TEACHING_TOKEN}"}
+    for what, answer in (("deleting rating 1", client.delete("/ratings/1", headers=auth)),
+                         ("deleting it again", client.delete("/ratings/1", headers=auth)),
+                         ("deleting without the token", client.delete("/ratings/2"))):
+        if str(answer.status_code) not in responses:
+            return f"{what}, the app answers {answer.status_code}: the description must list that status"
+    if operation.get("security") != [{"token": []}]:
+        return "DELETE needs the token: say so with 'security': [{'token': []}] (the scheme named in components)"
+    if "requestBody" in operation:
+        return "a DELETE sends no body: leave requestBody out"
+    return None
+
+
+def check_5(delete_operation):
+    course.check("Exercise 5", delete_operation, lambda a: _delete_problem(a) is None, _delete_problem)
+
+
+#: The chapter's description (section "How an API describes itself"), which exercise 5 completes.
+DESCRIPTION_5 = {
+    "openapi": "3.1.0",
+    "info": {"title": "Movie ratings", "version": "1.0.0"},
+    "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+    "paths": {"/ratings/{rating_id}": {
+        "parameters": [{"name": "rating_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "get": {"summary": "read one rating",
+                "responses": {"200": {"description": "the rating"}, "404": {"description": "no such rating"}}},
+    }},
+}
+
+RIGHT_5 = {
+    "summary": "delete one rating",
+    "security": [{"token": []}],
+    "responses": {"204": {"description": "deleted"}, "404": {"description": "no such rating"},
+                  "401": {"description": "no valid token"}},
+}
+SAMPLES[check_5] = {
+    "right": [RIGHT_5, {**RIGHT_5, "summary": "remove it", "responses": {**RIGHT_5["responses"],
+                                                                           "400": {"description": "bad id"}}}],
+    "wrong": [
+        {**RIGHT_5, "responses": {"200": {"description": "deleted"}, "404": {"description": "no such rating"},
+                                  "401": {"description": "no valid token"}}},   # 200: the app answers 204
+        {**RIGHT_5, "responses": {"204": {"description": "deleted"}, "401": {"description": "no token"}}},  # no 404
+        {key: value for key, value in RIGHT_5.items() if key != "security"},      # the token left out
+        {**RIGHT_5, "responses": {204: {"description": "deleted"}}},               # an int key: not JSON
+        {**RIGHT_5, "responses": {"204": "deleted"}},                               # not OpenAPI: refused
+        {"summary": "delete one rating"},                                            # no responses at all
+    ],
+}

@@ -2,7 +2,7 @@
 
 Each check prints whether the answer is right and, if not, a hint about this particular answer.
 ``SAMPLES`` holds right and wrong answers: the course's tests prove that each check tells them apart.
-The samples of exercises 2 and 4 need a trained model, so ``SAMPLES`` is built the first time it is
+The samples of exercises 2, 4 and 5 need a trained model, so ``SAMPLES`` is built the first time it is
 read (by the tests), never when the notebook imports this module.
 """
 
@@ -288,6 +288,168 @@ WRONG_4_ANY_TOKEN = RIGHT_4.replace("from flask import Blueprint, current_app",
     "        return {'error': {'code': 'unauthorized', 'message': 'token please'}}, 401\n")
 
 
+# --- Exercise 5: a FastAPI endpoint of your own, its body the contract's model, answering the decision only. ---
+
+SKELETON_5 = '''\
+import os
+
+from fastapi import FastAPI
+
+from fraud_app.contract import transaction_model
+from fraud_app.model import FraudModel
+
+
+def create_app():
+    model = FraudModel.load(os.environ["FRAUD_MODEL_PATH"])  # the verified artefact, as the Flask app loads it
+    Transaction = ...  # the pydantic model of one transaction, built from model.schema
+    app = FastAPI(title="Decisions only")
+
+    @app.post("/decide")
+    def decide(transaction: Transaction):  # FastAPI validates the body against this model before the call
+        outcome = model.score([...])[0]  # in place of ...: the transaction as a dict, transaction.model_dump()
+        return {"decision": ... if outcome["is_fraud"] else ...}  # "decline" or "approve", and nothing else
+
+    return app
+'''
+
+PATH_5 = "/decide"
+#: Between the model's threshold and 0.5 (tests/test_twin_exercise.py checks it): a threshold typed as 0.5
+#: would let it through; the model's own flags it.
+BORDERLINE = {"amount": 150.0, "hour": 9, "merchant_category": "fuel", "distance_from_home_km": 800.0,
+              "is_online": True, "is_foreign": True, "transactions_last_24h": 1, "account_age_days": 5}
+
+
+@functools.cache
+def _model_decisions(model_path: str) -> dict[str, str]:
+    """What the model itself decides for the check's transactions: never typed in here."""
+    from fraud_app.model import FraudModel
+
+    model = FraudModel.load(model_path)
+    named = {"ordinary": ORDINARY, "risky": RISKY, "borderline": BORDERLINE}
+    outcomes = model.score(list(named.values()))
+    return {name: "decline" if outcome["is_fraud"] else "approve" for name, outcome in zip(named, outcomes,
+                                                                                           strict=True)}
+
+
+def _decides(name: str, transaction: dict):
+    def test(app):
+        response = app.post(PATH_5, json=transaction)
+        if response.status_code == 404:
+            raise course.build.Unmet(f"POST {PATH_5} answers 404: is the route @app.post(\"{PATH_5}\")?")
+        course.build.expect_status(response, 200, app=app)
+        body = course.build.json_body(response)
+        expected = _model_decisions(os.environ["FRAUD_MODEL_PATH"])[name]
+        if not isinstance(body, dict) or body.get("decision") != expected:
+            decision = body.get("decision") if isinstance(body, dict) else body
+            raise course.build.Unmet(f"the decision is {decision!r}; the model decides {expected!r} (decide with "
+                                     f"is_fraud from model.score, which uses the model's own threshold)")
+        if set(body) != {"decision"}:
+            extra = ", ".join(sorted(set(body) - {"decision"}))
+            raise course.build.Unmet(f"the answer also says {extra}: answer the decision only, nothing a "
+                                     f"fraudster could tune against")
+    return test
+
+
+def _refuses(says: str, transaction: dict):
+    def test(app):
+        response = app.post(PATH_5, json=transaction)
+        if response.status_code == 200:
+            raise course.build.Unmet(f"it accepted {says}: annotate the parameter with the model that "
+                                     f"transaction_model(model.schema) builds, not dict or a model of your own")
+        course.build.expect_status(response, 422, app=app)
+    return test
+
+
+def _describes(app):
+    response = app.get("/openapi.json")
+    course.build.expect_status(response, 200, app=app)
+    schemas = course.build.json_body(response).get("components", {}).get("schemas", {})
+    wanted = [feature["name"] for feature in _features()]
+    if list(schemas.get("Transaction", {}).get("properties", {})) != wanted:
+        raise course.build.Unmet("the description has no Transaction body with one property per feature: "
+                                 "build the model with transaction_model(model.schema)")
+
+
+def _features() -> list[dict]:
+    path = Path(os.environ["FRAUD_MODEL_PATH"]).with_suffix(".json")
+    return json.loads(path.read_text())["features"]
+
+
+EXPECTATIONS_5 = [
+    ("POST /decide with an ordinary transaction answers the model's decision, and only it",
+     _decides("ordinary", ORDINARY)),
+    ("POST /decide with a risky transaction answers the model's decision, and only it", _decides("risky", RISKY)),
+    ("POST /decide with a borderline transaction answers the model's decision (its threshold, not one typed in)",
+     _decides("borderline", BORDERLINE)),
+    ("hour 24 is refused with 422, before your function runs", _refuses("hour 24", {**ORDINARY, "hour": 24})),
+    ('"42.5", a string, for the amount is refused with 422', _refuses('"42.5" for the amount',
+                                                                     {**ORDINARY, "amount": "42.5"})),
+    ("GET /openapi.json describes the body: a Transaction with one property per feature of the schema", _describes),
+]
+
+
+def check_5(create_app, model_path=None):
+    """Serve the learner's FastAPI app in a fresh process (uvicorn) whose environment names the model."""
+    if create_app is ...:
+        course.build.check_app("Exercise 5", create_app, EXPECTATIONS_5, skeleton=SKELETON_5)
+        return
+    with environment_4(model_path):
+        course.build.check_app("Exercise 5", create_app, EXPECTATIONS_5, skeleton=SKELETON_5)
+
+
+_TODO_MODEL_5, _TODO_SCORE_5, _TODO_ANSWER_5 = (line for line in SKELETON_5.splitlines() if "..." in line)
+RIGHT_5 = (SKELETON_5
+           .replace(_TODO_MODEL_5, "    Transaction = transaction_model(model.schema)")
+           .replace(_TODO_SCORE_5, "        outcome = model.score([transaction.model_dump()])[0]")
+           .replace(_TODO_ANSWER_5, '        return {"decision": "decline" if outcome["is_fraud"] else "approve"}'))
+
+# Another right answer: the threshold compared by hand, with the model's own threshold and the rounding the
+# model's answers use; the model built at import, outside the factory.
+RIGHT_5_OTHER = '''\
+import os
+
+import fastapi
+
+import fraud_app.contract
+import fraud_app.model
+
+
+def create_app():
+    fraud = fraud_app.model.FraudModel.load(os.environ["FRAUD_MODEL_PATH"])
+    Body = fraud_app.contract.transaction_model(fraud.schema)
+    api = fastapi.FastAPI()
+
+    @api.post("/decide")
+    async def decide(body: Body) -> dict:
+        [answer] = fraud.score([dict(body)])
+        return {"decision": ("approve", "decline")[answer["fraud_probability"] >= answer["threshold"]]}
+
+    return api
+'''
+
+WRONG_5_LEAKS = RIGHT_5.replace('return {"decision": "decline" if outcome["is_fraud"] else "approve"}',
+                                'return {**outcome, "decision": "decline" if outcome["is_fraud"] else "approve"}')
+WRONG_5_TYPED = RIGHT_5.replace('"decline" if outcome["is_fraud"] else "approve"',
+                                '"decline" if outcome["fraud_probability"] >= 0.5 else "approve"')
+WRONG_5_DICT = RIGHT_5.replace("def decide(transaction: Transaction):", "def decide(transaction: dict):").replace(
+    "transaction.model_dump()", "transaction")
+# A model of one's own, written by hand: lax types, no ranges, so it lets "42.5" and hour 24 through.
+WRONG_5_OWN_MODEL = RIGHT_5.replace("from fastapi import FastAPI\n", """from fastapi import FastAPI
+from pydantic import BaseModel
+
+
+class Payment(BaseModel):
+    amount: float
+    hour: int
+    merchant_category: str
+    distance_from_home_km: float
+    is_online: bool
+    is_foreign: bool
+    transactions_last_24h: int
+    account_age_days: int
+""").replace("def decide(transaction: Transaction):", "def decide(transaction: Payment):")
+
+
 def _sample_responses_2(model_path: str) -> dict:
     """Real responses of the chapter's app, through Flask's test client: the check reads responses."""
     import fraud_app
@@ -319,6 +481,8 @@ def _samples() -> dict:
         check_4: {"right": [RIGHT_4, RIGHT_4_OTHER],
                   "wrong": [WRONG_4_NOT_REGISTERED, WRONG_4_OPEN, WRONG_4_TYPED, WRONG_4_NO_PREFIX,
                             WRONG_4_OWN_FLASK, WRONG_4_ANY_TOKEN]},
+        check_5: {"right": [RIGHT_5, RIGHT_5_OTHER],
+                  "wrong": [WRONG_5_LEAKS, WRONG_5_TYPED, WRONG_5_DICT, WRONG_5_OWN_MODEL]},
     }
 
 

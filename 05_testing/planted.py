@@ -46,10 +46,12 @@ class Bug:
 
 #: Slips people make in range checks: each edge of a range is one comparison away from wrong.
 BUGS = {
-    "upper edge": Bug("schema.py", "if not low <= value <= high:", "if not low <= value < high:",
-                      "the largest allowed value is refused (< where <= was meant)"),
-    "lower edge": Bug("schema.py", "if not low <= value <= high:", "if not low < value <= high:",
-                      "the smallest allowed value is refused (< where <= was meant)"),
+    "upper edge": Bug("contract.py", 'bounds = {"ge": feature["min"], "le": feature["max"]}',
+                      'bounds = {"ge": feature["min"], "lt": feature["max"]}',
+                      "the largest allowed value is refused (lt, less, where le, less or equal, was meant)"),
+    "lower edge": Bug("contract.py", 'bounds = {"ge": feature["min"], "le": feature["max"]}',
+                      'bounds = {"gt": feature["min"], "le": feature["max"]}',
+                      "the smallest allowed value is refused (gt, greater, where ge, greater or equal, was meant)"),
 }
 
 #: The fixtures every test file run here can use; written beside it as conftest.py.

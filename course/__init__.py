@@ -14,6 +14,7 @@ from course.servers import (
     public_url,
     running_servers,
     serve_app,
+    serve_asgi,
     serve_command,
     stop_all,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "run_pytest",
     "running_servers",
     "serve_app",
+    "serve_asgi",
     "serve_command",
     "show",
     "show_request",

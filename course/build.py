@@ -18,7 +18,8 @@ and the check cell passes that function: ``exercises.check_4(create_app)``. :fun
 1. takes the source of the cell that defined ``create_app`` (IPython keeps every cell's text),
 2. runs it alone, in a fresh Python process, as if it were a file of its own: its imports,
    definitions and constants; bare calls such as a check or a ``print`` are left out,
-3. serves ``create_app()`` there on a free port of 127.0.0.1 (with :func:`course.serve_command`),
+3. serves ``create_app()`` there on a free port of 127.0.0.1 (with :func:`course.serve_command`): a Flask
+   (WSGI) app with Werkzeug's server, a FastAPI (ASGI) app with uvicorn,
 4. calls it with real HTTP requests, one per expectation, and prints each expectation as met (✓)
    or not (✗, with what happened instead), then the verdict, the same way :func:`course.check` does.
 
@@ -34,6 +35,7 @@ answered yet", as in every other exercise.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import linecache
 import math
@@ -285,7 +287,9 @@ def _load_app(source: str, factory: str):
     tree = ast.parse(source, CELL)
     tree.body = [node for node in tree.body if not isinstance(node, ast.Expr)]
     namespace = {"__name__": "learner_app"}
-    exec(compile(tree, CELL, "exec"), namespace)  # noqa: S102 - running the learner's code is the point
+    # dont_inherit: the cell is compiled as the learner wrote it, without this module's `from __future__ import
+    # annotations` (postponed annotations would hide the types FastAPI reads from a route's parameters).
+    exec(compile(tree, CELL, "exec", dont_inherit=True), namespace)  # noqa: S102 - running the learner's code is the point
     make = namespace.get(factory)
     if not callable(make):
         raise LookupError(f"your cell defines no function {factory}; the check calls {factory}() to get your app")
@@ -309,6 +313,9 @@ def _serve(path: str, factory: str) -> int:
     except BaseException as error:  # noqa: BLE001 - whatever the cell raised, say it in its words
         _report("start", _start_advice(error, factory))
         return 3
+    if inspect.iscoroutinefunction(type(app).__call__):  # an ASGI app (FastAPI, Starlette): uvicorn serves it
+        _serve_asgi(app, int(os.environ["PORT"]))
+        return 0
     try:
         from flask import Flask, got_request_exception
 
@@ -320,6 +327,21 @@ def _serve(path: str, factory: str) -> int:
     make_server(HOST, int(os.environ["PORT"]), app, threaded=True,
                 request_handler=_QuietRequestHandler).serve_forever()
     return 0
+
+
+def _serve_asgi(app, port: int) -> None:
+    import uvicorn
+    from starlette.responses import PlainTextResponse
+
+    if hasattr(app, "add_exception_handler"):  # what the learner's code raised, for the check to say
+        async def report(request, exception):
+            _report("request", _learner_error(exception))
+            return PlainTextResponse("Internal Server Error", status_code=500)
+
+        app.add_exception_handler(Exception, report)
+    from course.servers import HOST
+
+    uvicorn.run(app, host=HOST, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

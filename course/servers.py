@@ -4,6 +4,7 @@ A notebook cell that calls ``app.run()`` blocks the kernel until the server stop
 every notebook of the course starts its servers with these helpers instead:
 
 * :func:`serve_app` runs a WSGI app (a Flask app) in a background *thread* of the kernel;
+* :func:`serve_asgi` does the same for an ASGI app (a FastAPI app), with uvicorn;
 * :func:`serve_command` runs a command (``gunicorn ...``, ``honcho start``) as a background
   *process*.
 
@@ -20,6 +21,8 @@ the one to open in a browser (through jupyter-server-proxy on a JupyterHub or Bi
 from __future__ import annotations
 
 import atexit
+import io
+import logging
 import os
 import shlex
 import shutil
@@ -137,6 +140,41 @@ class ThreadServer(BackgroundServer):
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class AsgiThreadServer(BackgroundServer):
+    """An ASGI app (a FastAPI app) served by uvicorn in a daemon thread of this process."""
+
+    def __init__(self, app, name: str) -> None:
+        import uvicorn
+
+        # IPPROTO_TCP said explicitly: asyncio switches Nagle's algorithm off only on connections accepted
+        # from a socket that says so, and without that every kept-alive request waits ~40 ms (twin/serve.py).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.bind((HOST, 0))
+        # Its log (a traceback for a request that failed) goes to .log(), not into the notebook's output;
+        # no access log, no lifespan events to wait for.
+        self._log = io.StringIO()
+        handler = logging.StreamHandler(self._log)
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+        for logger in ("uvicorn", "uvicorn.error"):
+            logging.getLogger(logger).handlers = [handler]
+            logging.getLogger(logger).propagate = False
+        self._server = uvicorn.Server(config)
+        self._sock = sock
+        super().__init__(name, sock.getsockname()[1])
+        # uvicorn listens to signals only in the main thread, so in this thread it leaves the kernel's alone.
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+        self._thread.start()
+
+    def log(self) -> str:
+        """What uvicorn logged so far (uvicorn's loggers are shared: every ASGI thread server's lines)."""
+        return self._log.getvalue()
+
+    def _shutdown(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._sock.close()
 
 
 class ProcessServer(BackgroundServer):
@@ -265,6 +303,19 @@ def serve_app(app, name: str | None = None, announce: bool = True) -> ThreadServ
     return server
 
 
+def serve_asgi(app, name: str, announce: bool = True) -> AsgiThreadServer:
+    """Serve an ASGI app (such as a FastAPI app) with uvicorn in a background thread on a free port.
+
+    The ASGI counterpart of :func:`serve_app`; a server of the same name still running is stopped first.
+    """
+    _replace_running(name)
+    server = AsgiThreadServer(app, name)
+    wait_until_ready(server)
+    if announce:
+        server.announce()
+    return server
+
+
 def serve_command(
     command: str | Sequence[str],
     name: str,
@@ -274,16 +325,21 @@ def serve_command(
     ready_path: str = "/",
     timeout: float = 30,
     announce: bool = True,
+    wait: bool = True,
 ) -> ProcessServer:
     """Run a server command in the background on a free port and wait until it answers.
 
     The port is given to the command as the ``PORT`` environment variable (the way Heroku
     and most platforms do) and as ``{port}`` in the command, e.g.
     ``serve_command("gunicorn --bind 127.0.0.1:{port} 'app:create_app()'", name="app")``.
-    A server of the same name that is still running is stopped first.
+    A server of the same name that is still running is stopped first. ``wait=False`` returns as soon as
+    the process has started, so that it gets ready while other work goes on; ``wait_until_ready(server,
+    path)`` waits for it later.
     """
     _replace_running(name)
     server = ProcessServer(command, name, free_port(), env=env, cwd=cwd)
+    if not wait:
+        return server
     wait_until_ready(server, ready_path, timeout)
     if announce:
         server.announce()

@@ -261,6 +261,9 @@ def test_the_procfile_serves_the_bundle_as_heroku_would(app_dir, runtime):
         stored = requests.post(server.url + "/api/v1/predictions", json=TRANSACTION, timeout=10,
                                headers={"Authorization": f"Bearer {TOKEN}"})
         assert stored.status_code == 201
+        # The docs page and its files, from the bundle's own fraud_app/static and swagger-ui-bundle package.
+        for path in ("/api/v1/openapi.json", "/api/docs", "/static/docs.js", "/api/docs/assets/swagger-ui-bundle.js"):
+            assert requests.get(server.url + path, timeout=10).status_code == 200, path
         log = server.log()
     assert f"Listening at: http://0.0.0.0:{server.port} " in log  # the Procfile binds every interface
     assert len(re.findall(r"Booting worker with pid", log)) == 2  # WEB_CONCURRENCY workers

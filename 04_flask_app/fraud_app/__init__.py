@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from fraud_app import api, db, errors, logs, metrics, monitoring, security, web
+from fraud_app import api, db, docs, errors, logs, metrics, monitoring, openapi, security, web
 from fraud_app.config import load_config
 from fraud_app.model import FraudModel
 
@@ -40,8 +40,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(monitoring.bp)
-    metrics.init_app(app)
+    app.register_blueprint(openapi.bp)  # GET /api/v1/ and /api/v1/openapi.json
+    app.register_blueprint(docs.bp)  # GET /api/docs
+    app.register_blueprint(monitoring.bp)  # GET /api/v1/monitoring
+    metrics.init_app(app)  # GET /metrics
     errors.init_app(app)
     announce(app, model)
     return app

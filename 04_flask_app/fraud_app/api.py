@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import json
 
+import pydantic
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from fraud_app import db
+from fraud_app import contract, db
 from fraud_app.auth import require_token
 from fraud_app.errors import ApiError
 from fraud_app.metrics import count_predictions
-from fraud_app.schema import ValidationError, json_type
+from fraud_app.schema import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -97,31 +98,16 @@ def validate_one(data) -> dict:
     try:
         return model().schema.validate(data)
     except ValidationError as error:
-        raise ApiError(400, "validation_failed", str(error), [p.as_dict() for p in error.problems]) from None
+        raise ApiError(400, "validation_failed", str(error), error.details) from None
 
 
 def validate_batch(items) -> list[dict]:
-    limit = current_app.config["MAX_BATCH"]
-    if not isinstance(items, list):
-        raise ApiError(400, "validation_failed", f"'transactions' must be an array, got {json_type(items)}")
-    if not 1 <= len(items) <= limit:
-        raise ApiError(
-            400, "validation_failed", f"'transactions' must hold between 1 and {limit} transactions, got {len(items)}"
-        )
-    schema, clean, details = model().schema, [], []
-    for index, item in enumerate(items):
-        try:
-            clean.append(schema.validate(item))
-        except ValidationError as error:
-            details += [{"index": index, **p.as_dict()} for p in error.problems]
-    if details:
-        raise ApiError(
-            400,
-            "validation_failed",
-            f"{len({d['index'] for d in details})} of {len(items)} transactions are invalid",
-            details,
-        )
-    return clean
+    try:
+        return model().schema.validate_batch(items, current_app.config["MAX_BATCH"])
+    except ValidationError as error:
+        # The array itself (not an array, empty, too long): the message alone, as before.
+        details = error.details if error.details and "index" in error.details[0] else None
+        raise ApiError(400, "validation_failed", str(error), details) from None
 
 
 @bp.get("/model")
@@ -163,7 +149,7 @@ def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
 @require_token
 def list_predictions():
     limit = int_arg("limit", current_app.config["PAGE_LIMIT_DEFAULT"], 1, current_app.config["PAGE_LIMIT_MAX"])
-    offset = int_arg("offset", 0, 0)
+    offset = int_arg("offset", 0, 0, db.MAX_ID)  # no more rows than ids
     items, total = db.page(limit, offset)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
@@ -183,15 +169,16 @@ def get_prediction(prediction_id: int):
 @bp.put("/predictions/<int:prediction_id>/label")
 @require_token
 def put_label(prediction_id: int):
-    body = read_json()
-    if not isinstance(body, dict) or set(body) != {"is_fraud"} or type(body["is_fraud"]) is not bool:
+    try:
+        label = contract.Label.model_validate(read_json())  # exactly {"is_fraud": <true or false>}
+    except pydantic.ValidationError:
         raise ApiError(
             400,
             "validation_failed",
             'the body must be {"is_fraud": true} or {"is_fraud": false}',
             [{"field": "is_fraud", "rule": "type", "message": "field 'is_fraud' must be a boolean"}],
-        )
-    return found(db.set_label(prediction_id, body["is_fraud"]), prediction_id)
+        ) from None
+    return found(db.set_label(prediction_id, label.is_fraud), prediction_id)
 
 
 @bp.delete("/predictions/<int:prediction_id>")

@@ -1,51 +1,20 @@
 """Input validation driven by the feature schema in the model's metadata.
 
-The same schema builds the web form, checks API requests and orders the model's columns, so
-the three can never disagree. Every problem is reported, each naming its field and the rule
-it breaks, so that a client can fix everything in one go.
+The same schema builds the web form, checks API requests (through its pydantic model, built in
+fraud_app.contract), describes the API (fraud_app.openapi) and orders the model's columns, so they
+can never disagree. Every problem is reported, each naming its field and the rule it breaks, so that
+a client can fix everything in one go; the form says it again in words for the person typing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-# JSON's names for Python's types, for messages a client can understand.
-JSON_TYPES = {
-    bool: "a boolean",
-    int: "an integer",
-    float: "a number",
-    str: "a string",
-    list: "an array",
-    dict: "an object",
-    type(None): "null",
-}
+from fraud_app import contract
+from fraud_app.contract import JSON_TYPES, Problem, ValidationError, json_type
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One rule broken by one field."""
-
-    field: str
-    rule: str
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
-
-
-class ValidationError(ValueError):
-    """Raised with every problem found in one input."""
-
-    def __init__(self, problems: list[Problem], summary: str | None = None):
-        self.problems = problems
-        super().__init__(summary or "; ".join(p.message for p in problems))
-
-
-def json_type(value: Any) -> str:
-    return JSON_TYPES.get(type(value), type(value).__name__)
+__all__ = ["JSON_TYPES", "Problem", "Schema", "ValidationError", "check_value", "json_type"]
 
 
 class Schema:
@@ -55,36 +24,16 @@ class Schema:
         self.features = features
         self.names = [feature["name"] for feature in features]
         self.by_name = {feature["name"]: feature for feature in features}
-        # Built once, here, not for every request: each field's check, and whether the model wants it
-        # as a float (a JSON 12 arrives as the integer 12).
-        self.check = {feature["name"]: checker(feature) for feature in features}
-        self.checks = [(name, self.check[name], self.by_name[name]["type"] == "float") for name in self.names]
+        # The pydantic model of a transaction (fraud_app.contract), built once, here, not for every request.
+        self.model = contract.transaction_model(self)
 
     def validate(self, data: Any) -> dict:
         """A clean transaction from untrusted JSON, or ValidationError listing every problem."""
-        if not isinstance(data, dict):
-            raise ValidationError(
-                [Problem("(body)", "type", f"a transaction must be a JSON object, got {json_type(data)}")]
-            )
-        clean, problems = {}, []
-        for name, check, as_float in self.checks:
-            if name in data:
-                problem = check(data[name])
-                if problem:
-                    problems.append(problem)
-                else:
-                    clean[name] = float(data[name]) if as_float else data[name]
-        if not problems and len(clean) == len(data) == len(self.names):
-            return clean  # every field, no other, each within its rules: the usual case, checked once
-        missing = [name for name in self.names if name not in data]
-        problems = [Problem(name, "required", f"field '{name}' is required") for name in missing] + [
-            Problem(name, "unknown", f"unknown field '{name}': the model's fields are {', '.join(self.names)}")
-            for name in sorted(data.keys() - self.by_name.keys())
-        ] + problems
-        # One message for people (every missing field in one sentence), one detail per field for programs.
-        others = [p.message for p in problems if p.rule != "required"]
-        summary = [f"missing required field(s): {', '.join(missing)}"] if missing else []
-        raise ValidationError(problems, "; ".join(summary + others))
+        return contract.validate_transaction(self, data)
+
+    def validate_batch(self, items: Any, max_items: int) -> list[dict]:
+        """Clean transactions from a batch's array, or ValidationError (problems named by index)."""
+        return contract.validate_batch(self, items, max_items)
 
     def parse_form(self, form: dict[str, str]) -> tuple[dict | None, dict[str, str]]:
         """Turn a web form's strings into a transaction; returns (transaction or None, {field: message}).
@@ -96,71 +45,28 @@ class Schema:
         for feature in self.features:
             name, raw = feature["name"], (form.get(feature["name"]) or "").strip()
             try:
-                value = convert_text(feature, raw)
+                typed[name] = convert_text(feature, raw)
             except ValueError as error:
                 messages[name] = str(error)
-                continue
-            if self.check[name](value):
-                messages[name] = form_message(feature, value)
-            else:
-                typed[name] = value
+        try:
+            transaction = self.validate(typed)
+        except ValidationError as error:
+            transaction = None
+            # The model's rules, in words for the person who typed the value (a missing field already has one).
+            for problem in error.problems:
+                if problem.field in typed:
+                    messages.setdefault(problem.field, form_message(self.by_name[problem.field], typed[problem.field]))
         if messages:
             return None, messages
-        return self.validate(typed), {}
+        return transaction, {}
 
 
 def check_value(feature: dict, value: Any) -> Problem | None:
-    """The first rule ``value`` breaks for ``feature``, or None. A bool is never a number here."""
-    return checker(feature)(value)
+    """The first rule ``value`` breaks for ``feature``, or None. A bool is never a number here.
 
-
-def checker(feature: dict) -> Callable[[Any], Problem | None]:
-    """``check(value)``: the first rule ``value`` breaks for ``feature``, or None.
-
-    Everything about the feature (its name, type, bounds, categories) is looked up once, here, so
-    that checking a value (eight per transaction, up to a thousand transactions per request) only
-    compares. A message is written only for a value that breaks a rule.
+    The same rules as the transaction model's field (fraud_app.contract), for one value alone.
     """
-    name, kind = feature["name"], feature["type"]
-    if kind in ("float", "int"):
-        allowed = (int, float) if kind == "float" else (int,)
-        wanted = "a number" if kind == "float" else "an integer"
-        low, high = feature["min"], feature["max"]
-
-        def check_number(value: Any) -> Problem | None:
-            if type(value) not in allowed:
-                return Problem(name, "type", f"field '{name}' must be {wanted}, got {json_type(value)}")
-            # A JSON integer can be far larger than any float; only floats can be NaN or infinite.
-            if type(value) is float and not math.isfinite(value):
-                return Problem(name, "finite", f"field '{name}' must be a finite number")
-            if not low <= value <= high:
-                return Problem(name, "range", f"field '{name}' must be between {low} and {high}, got {value}")
-            return None
-
-        return check_number
-    if kind == "bool":
-
-        def check_bool(value: Any) -> Problem | None:
-            if type(value) is not bool:
-                return Problem(
-                    name, "type", f"field '{name}' must be a boolean (true or false), got {json_type(value)}"
-                )
-            return None
-
-        return check_bool
-    if kind == "category":
-        categories = frozenset(feature["categories"])
-        listed = ", ".join(feature["categories"])
-
-        def check_category(value: Any) -> Problem | None:
-            if type(value) is not str:
-                return Problem(name, "type", f"field '{name}' must be a string, got {json_type(value)}")
-            if value not in categories:
-                return Problem(name, "category", f"field '{name}' must be one of {listed}, got '{value}'")
-            return None
-
-        return check_category
-    return lambda value: None
+    return contract.field_problem(feature, value)
 
 
 def label_of(feature: dict) -> str:

@@ -2,13 +2,12 @@
 model_path -> app -> client, and an auth helper for the endpoints that write."""
 
 import os
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-import course
+from course.fraud_server import gunicorn_fraud_app
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
@@ -102,12 +101,8 @@ def served(request, auth, tmp_path_factory):
 
 def serve_with_gunicorn(model_path, auth, database_env, name):
     """gunicorn with 2 workers serving the app on a free port, its database named in ``database_env``."""
-    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_API_TOKEN": auth.token, "WEB_CONCURRENCY": "2",
-           "HOST": "127.0.0.1", **database_env}
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
-    with course.serve_command(command, name=name, env=env, ready_path="/health", announce=False) as server:
+    with gunicorn_fraud_app(model_path, auth.token, {"DATABASE_URL": "", **database_env}, name=name) as server:
         yield server
-    assert server.returncode == 0, server.log()
 
 
 # --- The database: SQLite by default, PostgreSQL for the tests parametrized with `backend` -----------------

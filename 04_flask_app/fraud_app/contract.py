@@ -1,0 +1,363 @@
+"""The API's contract as pydantic models, built from the model's feature schema.
+
+The feature schema in the artefact's metadata says, per feature, its type, its range or its
+categories. :func:`transaction_model` turns it into a pydantic (v2) model, and that one model
+does three jobs, so they can never disagree:
+
+- it **validates** every transaction the app receives (``Schema.validate``, the API and the form);
+- its JSON Schema is the request body of the **OpenAPI description** (fraud_app.openapi);
+- the FastAPI twin of chapter 04 declares its endpoint with the **same class**.
+
+The rules are strict, as the app's validation has always been: a number field takes an integer or
+a decimal but never ``true`` or ``"42"``, an integer field refuses ``3.5`` and ``3.0``, a yes/no field
+takes only ``true`` or ``false``, a category only one of its strings, and an unknown field is refused
+(``extra="forbid"``), not ignored.
+
+Why pydantic, and not a Flask extension that describes the API (APIFlask, flask-smorest, spectree,
+flask-openapi3): each of those ties the description to Flask's views, with their own decorators and
+their own schema library (marshmallow for flask-smorest and APIFlask); the FastAPI twin could not use
+any of it. pydantic is the library FastAPI itself is built on, it is well kept, fast (its core is in
+Rust) and it writes JSON Schema. So the models here are plain pydantic, known to both apps; Flask
+calls them in two lines, and fraud_app.openapi writes the description from their JSON Schema.
+
+pydantic's own error messages are written for programmers ("Input should be a valid integer"). A
+client of this API gets messages in people's words instead, naming the field and the rule, always the
+same ones (:func:`problems`); the form words them once more for the person typing (fraud_app.schema).
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+__all__ = [
+    "Problem", "ValidationError", "json_type", "transaction_model", "batch_model", "problems",
+    "validate_transaction", "validate_batch", "field_problem",
+]
+
+# JSON's names for Python's types, for messages a client can understand.
+JSON_TYPES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+    type(None): "null",
+}
+
+#: Every model is strict (no "42" for 42, no 1 for true) and refuses fields it does not know.
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rule broken by one field."""
+
+    field: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class ValidationError(ValueError):
+    """Raised with every problem found in one input."""
+
+    def __init__(self, problems: list[Problem], summary: str | None = None, details: list[dict] | None = None):
+        self.problems = problems
+        self.details = details if details is not None else [p.as_dict() for p in problems]
+        super().__init__(summary or "; ".join(p.message for p in problems))
+
+
+def json_type(value: Any) -> str:
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+# --- The models ---------------------------------------------------------------------------------------------
+
+def field_type(feature: dict) -> Any:
+    """The pydantic type of one feature: its Python type, strict, with its range or categories."""
+    kind = feature["type"]
+    about = {"title": feature.get("label") or feature["name"], "description": feature.get("description")}
+    if "default" in feature:  # an example, not a default: every field is required
+        about["examples"] = [feature["default"]]
+    if feature.get("unit"):
+        about["json_schema_extra"] = {"x-unit": feature["unit"]}
+    if kind in ("float", "int"):
+        # Both edges are allowed: min <= value <= max (ge: greater or equal, le: less or equal).
+        bounds = {"ge": feature["min"], "le": feature["max"]}
+        if kind == "float":
+            return Annotated[float, Strict(), Field(**bounds, allow_inf_nan=False, **about)]
+        return Annotated[int, Strict(), Field(**bounds, **about)]
+    if kind == "bool":
+        return Annotated[bool, Strict(), Field(**about)]
+    if kind == "category":
+        return Annotated[Literal[tuple(feature["categories"])], Field(**about)]  # only these strings: strict already
+    raise ValueError(f"feature {feature['name']!r} has a type the app does not know: {kind!r}")
+
+
+def check_name(name: str) -> str:
+    """A feature's name, if it can be a field of a pydantic model (and of a Python class)."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith(("_", "model_")) or hasattr(
+        BaseModel, name
+    ):
+        raise ValueError(f"feature name {name!r} cannot name a field: use letters, digits and underscores")
+    return name
+
+
+@functools.lru_cache(maxsize=64)  # one class per Schema (an app has one): tests make many apps
+def transaction_model(schema) -> type[BaseModel]:
+    """The pydantic model of one transaction: one required field per feature of ``schema``.
+
+    Built once per Schema (the cache holds it), so an app validates with the same class all its life.
+    Raises ValueError for a feature the app cannot describe (an unknown type, a name no field can have).
+    """
+    fields = {check_name(feature["name"]): (field_type(feature), ...) for feature in schema.features}
+    return pydantic.create_model(
+        "Transaction",
+        __config__=ConfigDict(**STRICT, title="Transaction", json_schema_extra={"example": example(schema)}),
+        __doc__="One card transaction, as the model's feature schema describes it.",
+        **fields,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def batch_model(schema, max_items: int = 1000) -> type[BaseModel]:
+    """``{"transactions": [...]}``: between 1 and ``max_items`` transactions (FRAUD_MAX_BATCH)."""
+    transactions = Annotated[
+        list[transaction_model(schema)],
+        Strict(),
+        Field(min_length=1, max_length=max_items, description=f"1 to {max_items} transactions, scored in order"),
+    ]
+    return pydantic.create_model(
+        "TransactionBatch",
+        __config__=ConfigDict(**STRICT, title="TransactionBatch"),
+        __doc__="Several transactions scored in one request; the answers come back in the same order.",
+        transactions=(transactions, ...),
+    )
+
+
+def example(schema) -> dict:
+    """A transaction made of each feature's default: what the form shows before anyone types."""
+    return {feature["name"]: feature["default"] for feature in schema.features if "default" in feature}
+
+
+# --- Validating, and saying what is wrong in people's words -------------------------------------------------
+
+def validate_transaction(schema, data: Any) -> dict:
+    """A clean transaction (decimals as floats) from untrusted JSON, or ValidationError naming every problem."""
+    model = transaction_model(schema)
+    try:
+        return dict(model.model_validate(data).__dict__)
+    except pydantic.ValidationError as error:
+        found = problems(schema, error.errors(include_url=False))
+    raise ValidationError(found, summary(found))
+
+
+def validate_batch(schema, items: Any, max_items: int) -> list[dict]:
+    """Clean transactions from a batch's ``transactions`` array, or ValidationError.
+
+    The array itself first (an array, 1 to ``max_items`` long); then every invalid transaction, each
+    problem with the ``index`` of its transaction.
+    """
+    model = batch_model(schema, max_items)
+    try:
+        return [dict(item.__dict__) for item in model.model_validate({"transactions": items}).transactions]
+    except pydantic.ValidationError as error:
+        errors = error.errors(include_url=False)
+    whole = [e for e in errors if e["loc"] == ("transactions",)]
+    if whole:
+        if whole[0]["type"] in ("too_short", "too_long"):
+            message = f"'transactions' must hold between 1 and {max_items} transactions, got {len(items)}"
+        else:
+            message = f"'transactions' must be an array, got {json_type(items)}"
+        raise ValidationError([Problem("transactions", "batch", message)], message)
+    by_index: dict[int, list[dict]] = {}
+    for e in errors:
+        by_index.setdefault(e["loc"][1], []).append({**e, "loc": e["loc"][2:]})
+    details = [
+        {"index": index, **p.as_dict()} for index in sorted(by_index) for p in problems(schema, by_index[index])
+    ]
+    message = f"{len(by_index)} of {len(items)} transactions are invalid"
+    raise ValidationError([], message, details)
+
+
+def problems(schema, errors: list[dict]) -> list[Problem]:
+    """pydantic's errors for one transaction as Problems: missing fields first (in the schema's order),
+    then unknown ones (sorted), then each broken rule in the schema's order."""
+    found = [problem(schema, e) for e in errors]
+    order = {name: i for i, name in enumerate(schema.names)}
+    rank = {"required": 0, "unknown": 1}
+    return sorted(found, key=lambda p: (rank.get(p.rule, 2), order.get(p.field, -1), p.field))
+
+
+def summary(found: list[Problem]) -> str:
+    """One message for people: every missing field in one sentence, then each other problem."""
+    missing = [p.field for p in found if p.rule == "required"]
+    others = [p.message for p in found if p.rule != "required"]
+    return "; ".join(([f"missing required field(s): {', '.join(missing)}"] if missing else []) + others)
+
+
+def problem(schema, error: dict) -> Problem:
+    """One pydantic error (its type, where, the value) as the rule it breaks, in the API's words."""
+    kind, value = error["type"], error.get("input")
+    if not error["loc"]:
+        return Problem("(body)", "type", f"a transaction must be a JSON object, got {json_type(value)}")
+    name = str(error["loc"][0])
+    if kind == "missing":
+        return Problem(name, "required", f"field '{name}' is required")
+    if kind == "extra_forbidden":
+        return Problem(name, "unknown", f"unknown field '{name}': the model's fields are {', '.join(schema.names)}")
+    return value_problem(schema.by_name[name], value, kind)
+
+
+def value_problem(feature: dict, value: Any, kind: str) -> Problem:
+    """The rule a value broke, from pydantic's error type ``kind``, worded from the feature's own data."""
+    name, feature_type = feature["name"], feature["type"]
+    if kind == "finite_number":
+        return Problem(name, "finite", f"field '{name}' must be a finite number")
+    out_of_range = kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") or (
+        # an integer too large for a float: out of range, not of the wrong type
+        kind == "float_type" and type(value) is int
+    )
+    if out_of_range:
+        low, high = feature["min"], feature["max"]
+        return Problem(name, "range", f"field '{name}' must be between {low} and {high}, got {value}")
+    if feature_type == "category" and type(value) is str:
+        listed = ", ".join(feature["categories"])
+        return Problem(name, "category", f"field '{name}' must be one of {listed}, got '{value}'")
+    wanted = {
+        "float": "a number", "int": "an integer", "bool": "a boolean (true or false)", "category": "a string"
+    }[feature_type]
+    return Problem(name, "type", f"field '{name}' must be {wanted}, got {json_type(value)}")
+
+
+@functools.cache
+def _field_adapter(feature_items: tuple) -> pydantic.TypeAdapter:
+    feature = dict(feature_items)
+    return pydantic.TypeAdapter(field_type(feature))
+
+
+def field_problem(feature: dict, value: Any) -> Problem | None:
+    """The rule ``value`` breaks for ``feature`` alone, or None: the same type as the model's field."""
+    frozen = tuple((key, tuple(item) if isinstance(item, list) else item) for key, item in feature.items())
+    try:
+        _field_adapter(frozen).validate_python(value)
+    except pydantic.ValidationError as error:
+        return value_problem(feature, value, error.errors(include_url=False)[0]["type"])
+    return None
+
+
+# --- What the API answers: the response shapes, for the description (and the twin's response_model) --------
+
+def _optional(schema: dict) -> None:
+    """An optional field that is never null: absent rather than ``null``, so the schema shows no default."""
+    schema.pop("default", None)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Prediction(BaseModel):
+    """The model's answer for one transaction."""
+
+    model_config = ConfigDict(extra="forbid", title="Prediction")
+    fraud_probability: Probability = Field(description="How likely the transaction is fraud, 0 to 1 (6 decimals)")
+    is_fraud: bool = Field(description="The decision: fraud_probability >= threshold")
+    threshold: Probability = Field(description="The model's decision threshold")
+    model_version: str = Field(description="The version of the model that answered (the model card's)")
+
+
+class PredictionBatch(BaseModel):
+    """The answers for a batch, in the order of its transactions."""
+
+    model_config = ConfigDict(extra="forbid", title="PredictionBatch")
+    predictions: list[Prediction]
+
+
+class Label(BaseModel):
+    """The confirmed outcome of a stored prediction: was it really fraud?"""
+
+    model_config = ConfigDict(**STRICT, title="Label")
+    is_fraud: Annotated[bool, Strict()] = Field(description="true: confirmed fraud; false: legitimate")
+
+
+class ErrorDetail(BaseModel):
+    """One problem: the field, the rule it breaks, a message; ``index``: which transaction of a batch."""
+
+    model_config = ConfigDict(extra="forbid", title="ErrorDetail")
+    index: Annotated[int, Field(ge=0)] = Field(None, json_schema_extra=_optional)
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="ErrorBody")
+    code: str = Field(description="A stable machine-readable name, such as validation_failed or not_found")
+    message: str = Field(description="What went wrong, for a person")
+    details: list[ErrorDetail] = Field(None, json_schema_extra=_optional, description="One entry per problem")
+
+
+class Error(BaseModel):
+    """Every error of the API has this shape; the HTTP status carries the class of error."""
+
+    model_config = ConfigDict(extra="forbid", title="Error")
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Health")
+    status: Literal["ok"]
+    model_version: str
+
+
+class ModelCard(BaseModel):
+    """The model's metadata (the JSON beside the artefact): schema, threshold, metrics, versions, digest."""
+
+    model_config = ConfigDict(extra="allow", title="ModelCard")
+    model_version: str
+    artefact_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
+    threshold: Probability
+    features: list[dict[str, Any]] = Field(description="The feature schema: name, type, range or categories")
+    metrics: dict[str, Any]
+
+
+@functools.lru_cache(maxsize=64)
+def stored_model(schema) -> type[BaseModel]:
+    """A stored prediction: its id, the transaction it scored, the answer, the label, two timestamps."""
+    stamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    return pydantic.create_model(
+        "StoredPrediction",
+        __config__=ConfigDict(extra="forbid", title="StoredPrediction"),
+        __doc__="A prediction kept by the service, with the confirmed outcome once it is known.",
+        id=(Annotated[int, Field(ge=1)], ...),
+        inputs=(transaction_model(schema), ...),
+        fraud_probability=(Probability, ...),
+        is_fraud=(bool, ...),
+        threshold=(Probability, ...),
+        model_version=(str, ...),
+        label=(bool | None, Field(description="The confirmed outcome; null until it is known")),
+        created_at=(stamp, ...),
+        updated_at=(stamp, ...),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def page_model(schema) -> type[BaseModel]:
+    """A page of stored predictions, oldest first."""
+    return pydantic.create_model(
+        "PredictionPage",
+        __config__=ConfigDict(extra="forbid", title="PredictionPage"),
+        items=(list[stored_model(schema)], ...),
+        total=(Annotated[int, Field(ge=0, description="How many are stored in all")], ...),
+        limit=(Annotated[int, Field(ge=1)], ...),
+        offset=(Annotated[int, Field(ge=0)], ...),
+    )
