@@ -314,3 +314,59 @@ SAMPLES = {
         "wrong": [WRONG_4_FAR_FROM_THE_EDGES, WRONG_4_CANNOT_FAIL, WRONG_4_WRONG_ROW, WRONG_4_NO_RETURN],
     },
 }
+
+
+# --- Exercise 5: schemathesis's finding as a regression test ---------------------------------------------------
+
+def _regression_problem(test):
+    """None if ``test(client)`` passes on the fixed split API and fails on the planted bug; else a hint."""
+    import logging
+
+    import split_api
+
+    if not callable(test):
+        return "write a function that takes the test client: def test_zero_people_is_refused(client): ..."
+    logging.getLogger("split_api").disabled = True  # the planted bug's traceback: expected here
+    try:
+        try:
+            test(split_api.create_app(fixed=True).test_client())
+        except AssertionError as error:
+            return f"your test fails on the fixed app too ({str(error) or 'an assert failed'}): it must pass there"
+        try:
+            test(split_api.create_app().test_client())
+        except AssertionError:
+            return None
+        return ("your test passes on the planted bug: send the body schemathesis found, and ask for the status "
+                "the fixed app answers (a 500 is not a refusal)")
+    finally:
+        logging.getLogger("split_api").disabled = False
+
+
+def check_5(test):
+    course.check("Exercise 5", test, lambda a: _regression_problem(a) is None, _regression_problem)
+
+
+def _right_5(client):
+    response = client.post("/split", json={"total": 0.0, "people": 0})
+    assert response.status_code == 400
+
+
+def _right_5_other(client):
+    for people in (0, 101):  # both edges, one step beyond
+        assert client.post("/split", json={"total": 84, "people": people}).status_code == 400
+
+
+def _wrong_5_any_error(client):
+    assert client.post("/split", json={"total": 0.0, "people": 0}).status_code != 200  # a 500 passes too
+
+
+def _wrong_5_valid_body(client):
+    assert client.post("/split", json={"total": 84, "people": 1}).status_code == 400  # 1 is allowed
+
+
+def _wrong_5_asserts_nothing(client):
+    client.post("/split", json={"total": 0.0, "people": 0})
+
+
+SAMPLES[check_5] = {"right": [_right_5, _right_5_other],
+                    "wrong": [_wrong_5_any_error, _wrong_5_valid_body, _wrong_5_asserts_nothing]}
