@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import functools
 import linecache
 import os
@@ -314,3 +315,90 @@ SAMPLES = {
         "wrong": [WRONG_4_FAR_FROM_THE_EDGES, WRONG_4_CANNOT_FAIL, WRONG_4_WRONG_ROW, WRONG_4_NO_RETURN],
     },
 }
+
+
+# --- Exercise 5: schemathesis's finding as a regression test ---------------------------------------------------
+
+def _regression_problem(test):
+    """None if ``test(client)`` passes on the fixed split API and fails on the planted bug; else a hint."""
+    import logging
+
+    import split_api
+
+    if not callable(test):
+        return "write a function that takes the test client: def test_zero_people_is_refused(client): ..."
+    logging.getLogger("split_api").disabled = True  # the planted bug's traceback: expected here
+    try:
+        try:
+            test(split_api.create_app(fixed=True).test_client())
+        except AssertionError as error:
+            return f"your test fails on the fixed app too ({str(error) or 'an assert failed'}): it must pass there"
+        try:
+            test(split_api.create_app().test_client())
+        except AssertionError:
+            return None
+        return ("your test passes on the planted bug: send the body schemathesis found, and ask for the status "
+                "the fixed app answers (a 500 is not a refusal)")
+    finally:
+        logging.getLogger("split_api").disabled = False
+
+
+class _CountingClient:
+    """A test client that counts the requests made through it."""
+
+    def __init__(self, client):
+        self.client, self.requests = client, 0
+
+    def __getattr__(self, name):
+        found = getattr(self.client, name)
+        if name not in ("get", "post", "put", "delete", "patch", "open"):
+            return found
+
+        def counted(*args, **kwargs):
+            self.requests += 1
+            return found(*args, **kwargs)
+
+        return counted
+
+
+def _sends_nothing(test) -> bool:
+    """The skeleton (a body of ``...``) sends no request at all."""
+    import split_api
+
+    client = _CountingClient(split_api.create_app(fixed=True).test_client())
+    with contextlib.suppress(Exception):  # whatever it raised, the question is only whether it sent anything
+        test(client)
+    return client.requests == 0
+
+
+def check_5(test):
+    if callable(test) and _sends_nothing(test):
+        print("Exercise 5: not answered yet. Fill in the ... in the cell above, run it, then run this check.")
+        return None
+    return course.check("Exercise 5", test, lambda a: _regression_problem(a) is None, _regression_problem)
+
+
+def _right_5(client):
+    response = client.post("/split", json={"total": 0.0, "people": 0})
+    assert response.status_code == 400
+
+
+def _right_5_other(client):
+    for people in (0, 101):  # both edges, one step beyond
+        assert client.post("/split", json={"total": 84, "people": people}).status_code == 400
+
+
+def _wrong_5_any_error(client):
+    assert client.post("/split", json={"total": 0.0, "people": 0}).status_code != 200  # a 500 passes too
+
+
+def _wrong_5_valid_body(client):
+    assert client.post("/split", json={"total": 84, "people": 1}).status_code == 400  # 1 is allowed
+
+
+def _wrong_5_asserts_nothing(client):
+    client.post("/split", json={"total": 0.0, "people": 0})
+
+
+SAMPLES[check_5] = {"right": [_right_5, _right_5_other],
+                    "wrong": [_wrong_5_any_error, _wrong_5_valid_body, _wrong_5_asserts_nothing]}
