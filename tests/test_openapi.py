@@ -97,7 +97,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/api/v1/"), ("get", "/api/v1/openapi.json"), ("get", "/health"), ("get", "/api/v1/model"),
     ("post", "/api/v1/predict"), ("post", "/api/v1/predictions"), ("get", "/api/v1/predictions"),
     ("get", "/api/v1/predictions/{prediction_id}"), ("delete", "/api/v1/predictions/{prediction_id}"),
-    ("put", "/api/v1/predictions/{prediction_id}/label"),
+    ("put", "/api/v1/predictions/{prediction_id}/label"), ("get", "/api/v1/monitoring"), ("get", "/metrics"),
 }
 
 
@@ -110,7 +110,8 @@ def test_every_operation_of_the_app_is_described(description, app):
     assert set(operations(description)) == EXPECTED_OPERATIONS
     # ...and the app has no JSON route that the description leaves out (HEAD and OPTIONS come with every route).
     served = {(method.lower(), rule.rule.replace("<int:prediction_id>", "{prediction_id}"))
-              for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("api", "openapi")
+              for rule in app.url_map.iter_rules()
+              if rule.endpoint.split(".")[0] in ("api", "openapi", "monitoring", "metrics")
               and rule.endpoint != "openapi.root_without_slash"  # a redirect to /api/v1/, not an operation
               or rule.endpoint == "web.health" for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == EXPECTED_OPERATIONS
@@ -120,7 +121,7 @@ def test_the_private_operations_need_the_bearer_token_and_the_open_ones_do_not(d
     assert description["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "The server's FRAUD_API_TOKEN"}
     for (method, path), operation in operations(description).items():
-        private = path.startswith("/api/v1/predictions")
+        private = path.startswith(("/api/v1/predictions", "/api/v1/monitoring", "/metrics"))
         assert operation.get("security") == ([{"bearerAuth": []}] if private else None), (method, path)
         if private:
             assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
@@ -250,3 +251,28 @@ def test_the_root_without_its_slash_redirects_relatively(client):
     assert response.headers["Location"] == "v1/"
     assert urljoin("http://hub/proxy/8000/api/v1", response.headers["Location"]) == "http://hub/proxy/8000/api/v1/"
     assert response.is_json
+
+
+def test_metrics_are_described_only_when_the_app_keeps_them(model_path, tmp_path):
+    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"), "API_TOKEN": TOKEN,
+                      "METRICS": False})
+    paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
+    assert "/metrics" not in paths
+    assert "/api/v1/monitoring" in paths
+    assert app.test_client().get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 404
+
+
+def test_the_monitoring_answer_conforms_to_its_described_schema(description, client):
+    """Empty, then with a labelled prediction: the answer validates against the description's schema."""
+    from openapi_schema_validator import OAS30Validator
+
+    schema = description["paths"]["/api/v1/monitoring"]["get"]["responses"]["200"]["content"]["application/json"]
+    validator = OAS30Validator(schema["schema"])
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    validator.validate(client.get("/api/v1/monitoring", headers=auth).get_json())
+    created = client.post("/api/v1/predictions", json=openapi.EXAMPLES["ordinary"]["value"], headers=auth).get_json()
+    client.put(f"/api/v1/predictions/{created['id']}/label", json={"is_fraud": True}, headers=auth)
+    answer = client.get("/api/v1/monitoring?last=5", headers=auth).get_json()
+    validator.validate(answer)
+    assert answer["counts"]["labelled"] >= 1
+    assert answer["performance"] is not None

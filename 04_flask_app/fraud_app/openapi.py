@@ -27,7 +27,7 @@ from typing import Any
 from flask import Blueprint, current_app
 from pydantic.json_schema import models_json_schema
 
-from fraud_app import contract
+from fraud_app import contract, monitoring
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -159,6 +159,80 @@ LINKS = {
 }
 
 
+def nullable(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
+RATIO = nullable({"type": "number", "minimum": 0, "maximum": 1})
+COUNT = {"type": "integer", "minimum": 0}
+
+
+def monitoring_schema(feature_names: list[str]) -> dict:
+    """The answer of GET /api/v1/monitoring (fraud_app.monitoring says what each figure means)."""
+    verdict = nullable({"type": "boolean"})
+    return {
+        "type": "object",
+        "required": ["model_version", "threshold", "window", "counts", "performance", "drift"],
+        "properties": {
+            "model_version": {"type": "string"},
+            "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+            "window": {"type": "object", "required": ["last", "since", "first_at", "last_at", "model_versions"],
+                       "properties": {
+                           "last": nullable({"type": "integer", "minimum": 1}),
+                           "since": nullable({"type": "string", "format": "date-time"}),
+                           "first_at": nullable({"type": "string", "format": "date-time"}),
+                           "last_at": nullable({"type": "string", "format": "date-time"}),
+                           "model_versions": {"type": "array", "items": {"type": "string"}}}},
+            "counts": {"type": "object", "required": ["predictions", "labelled", "flagged"],
+                       "properties": {"predictions": COUNT, "labelled": COUNT, "flagged": COUNT}},
+            "performance": nullable({
+                "type": "object", "description": "Null when no prediction of the window is labelled",
+                "required": ["precision", "recall", "true_positives", "false_positives", "false_negatives",
+                             "true_negatives"],
+                "properties": {"precision": RATIO, "recall": RATIO, "true_positives": COUNT,
+                               "false_positives": COUNT, "false_negatives": COUNT, "true_negatives": COUNT}}),
+            "drift": {
+                "type": "object", "required": ["method", "threshold", "rows", "min_rows", "drifted", "features"],
+                "description": "Population stability index of each feature against the training data; "
+                               "no verdict (null) under min_rows rows",
+                "properties": {
+                    "method": {"type": "string", "enum": ["psi"]}, "threshold": {"type": "number"},
+                    "rows": COUNT, "min_rows": COUNT, "drifted": verdict,
+                    "features": {"type": "object", "required": feature_names, "additionalProperties": False,
+                                 "properties": {name: {
+                                     "type": "object", "required": ["score", "drifted"],
+                                     "properties": {"score": nullable({"type": "number", "minimum": 0}),
+                                                    "drifted": verdict}} for name in feature_names}}}},
+        },
+    }
+
+
+def observing(feature_names: list[str], metrics: bool) -> dict:
+    """GET /api/v1/monitoring, and GET /metrics when the app keeps metrics (FRAUD_METRICS=on)."""
+    described = {"/api/v1/monitoring": {"get": {
+        "operationId": "monitoring", "tags": ["monitoring"], "security": PRIVATE,
+        "summary": "Is the model still right? Counts, live performance from labels, input drift",
+        "parameters": [
+            {"name": "last", "in": "query", "description": "Only the most recent N stored predictions",
+             "schema": {"type": "integer", "minimum": 1, "maximum": monitoring.LAST_MAX}},
+            {"name": "since", "in": "query",
+             "description": "Only those stored at or after this ISO 8601 time (UTC when it has no zone)",
+             "schema": {"type": "string", "format": "date-time", "maxLength": monitoring.SINCE_MAX_CHARS}},
+        ],
+        "responses": responses({"200": {"description": "OK", **json_content(monitoring_schema(feature_names))}},
+                               "BadRequest", "Unauthorized", "Unavailable"),
+    }}}
+    if metrics:
+        described["/metrics"] = {"get": {
+            "operationId": "metrics", "tags": ["monitoring"], "security": PRIVATE,
+            "summary": "The service's metrics in Prometheus's text format (for Prometheus to scrape)",
+            "responses": responses({"200": {"description": "Prometheus's text exposition format 0.0.4",
+                                            "content": {"text/plain": {"schema": {"type": "string"}}}}},
+                                   "Unauthorized", "Unavailable"),
+        }}
+    return described
+
+
 def paths(max_batch: int, page_max: int) -> dict:
     ok = {"description": "OK"}
     stored = {"200": {**ok, **json_content(ref("StoredPrediction"))}}
@@ -249,7 +323,7 @@ def paths(max_batch: int, page_max: int) -> dict:
     }
 
 
-def describe(model, max_batch: int, page_max: int) -> dict:
+def describe(model, max_batch: int, page_max: int, metrics: bool = True) -> dict:
     """The OpenAPI 3.0.3 description of the API serving ``model`` (a FraudModel)."""
     return {
         "openapi": "3.0.3",
@@ -258,7 +332,8 @@ def describe(model, max_batch: int, page_max: int) -> dict:
             "version": API_VERSION,
             "description": (
                 "Scores card transactions for fraud (a course project on synthetic data: not for real decisions). "
-                f"Model {model.version}; its card is at /api/v1/model. Stored predictions are private: "
+                f"Model {model.version}; its card is at /api/v1/model. "
+                "Stored predictions, monitoring and metrics are private: "
                 "send the header `Authorization: Bearer <token>` (the server's FRAUD_API_TOKEN)."
             ),
         },
@@ -267,9 +342,10 @@ def describe(model, max_batch: int, page_max: int) -> dict:
             {"name": "predict", "description": "Score transactions (nothing is stored)"},
             {"name": "predictions", "description": "Stored predictions: a REST resource (token)"},
             {"name": "model", "description": "The model behind the answers"},
+            {"name": "monitoring", "description": "Watching the service and the model (token)"},
             {"name": "service", "description": "The service itself"},
         ],
-        "paths": paths(max_batch, page_max),
+        "paths": {**paths(max_batch, page_max), **observing(model.schema.names, metrics)},
         "components": {
             "schemas": component_schemas(model.schema, max_batch),
             "responses": copy.deepcopy(ERRORS),
@@ -284,7 +360,8 @@ def description() -> dict:
     app = current_app
     if "fraud_openapi" not in app.extensions:
         app.extensions["fraud_openapi"] = describe(
-            app.extensions["fraud_model"], app.config["MAX_BATCH"], app.config["PAGE_LIMIT_MAX"]
+            app.extensions["fraud_model"], app.config["MAX_BATCH"], app.config["PAGE_LIMIT_MAX"],
+            app.config["METRICS"],
         )
     return app.extensions["fraud_openapi"]
 
@@ -308,6 +385,7 @@ def root():
             "model": {"href": "model"},
             "predict": {"href": "predict", "methods": ["POST"]},
             "predictions": {"href": "predictions", "methods": ["GET", "POST"], "token": True},
+            "monitoring": {"href": "monitoring", "token": True},
             "health": {"href": "../../health"},
         },
         "note": "Links are relative to this URL. The description says every operation; the docs page shows it.",
