@@ -85,3 +85,35 @@ def test_model_input_puts_the_columns_in_schema_order_whatever_the_frame_holds(d
     assert (train.model_input(shuffled) == train.model_input(frame)).all()
     assert (train.model_input(frame) == artefact.to_array(frame.to_dict("records"), train.FEATURES)).all()
     assert train.columns(train.FEATURE_NAMES) == list(range(len(train.FEATURES)))
+
+
+def test_the_app_scores_without_pandas(served, rows, monkeypatch):
+    """For one transaction a DataFrame cost more than the model: the serving path builds a NumPy array instead."""
+    import pandas as pd
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("FraudModel.score built a pandas DataFrame")
+
+    monkeypatch.setattr(pd.DataFrame, "__init__", refuse)  # the class stays, for scikit-learn's isinstance checks
+    assert served.score(rows[:1])[0]["fraud_probability"] == pytest.approx(
+        served.pipeline.predict_proba(artefact.to_array(rows[:1], served.schema.features))[0, 1], abs=5e-7)
+
+
+def test_the_speed_settings_stay_inside_the_call(served, rows):
+    """assume_finite holds while the model predicts (validation refused NaN and infinity), and only then."""
+    import sklearn
+
+    seen = []
+    pipeline = served.pipeline
+    original = type(pipeline).predict_proba
+
+    class Watching(type(pipeline)):
+        def predict_proba(self, X, **params):
+            seen.append(sklearn.get_config()["assume_finite"])
+            return original(self, X, **params)
+
+    watched = FraudModel(Watching(pipeline.steps), served.metadata, served.schema, served.controller)
+    before = sklearn.get_config()["assume_finite"]
+    assert watched.score(rows[:2]) == served.score(rows[:2])
+    assert seen == [True]
+    assert sklearn.get_config()["assume_finite"] == before is False

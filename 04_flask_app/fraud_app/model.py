@@ -57,7 +57,7 @@ class FraudModel:
         X = to_array(transactions, self.schema.features)
         # assume_finite: scikit-learn would scan every value for NaN and infinity at each step; validation
         # (fraud_app.schema) has already refused them, so the scan could never find one. Scoped to this
-        # call, so that nothing else in the process is affected.
+        # call (scikit-learn's settings belong to each thread), so that nothing else is affected.
         with sklearn.config_context(assume_finite=True):
             if self.controller is None:
                 probabilities = self.pipeline.predict_proba(X)[:, 1].tolist()
