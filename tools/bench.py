@@ -638,7 +638,7 @@ def chart(results: dict, path: Path) -> None:
         left.text(0.02, 0.97, "\n".join(said), transform=left.transAxes, va="top", fontsize=9)
     left.set(title="Single-row requests per second (more is better)", xlabel="concurrent clients",
              ylabel="requests per second", xticks=range(len(levels)), xticklabels=[str(c) for c in levels])
-    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)
 
     batches = [cell for cell in results["batches"] if cell["ms_per_row"]]
     if batches:
