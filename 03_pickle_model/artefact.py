@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import pickle
 import platform
@@ -81,6 +82,7 @@ __all__ = [
     "read_metadata",
     "save_artefact",
     "sha256_of",
+    "to_array",
     "to_frame",
     "version_differences",
 ]
@@ -347,6 +349,21 @@ def load_artefact(
             stacklevel=2,
         )
     return model, metadata
+
+
+def to_array(rows: list[dict], features: list[dict]):
+    """The pipeline's input for ``rows`` (dicts of feature values): a NumPy array, the features in schema order.
+
+    Column ``i`` is ``features[i]``, whatever order the dicts hold their keys in; one row per dict. An array of
+    Python objects (numbers, a category's name, flags): the pipeline's own steps turn each column into numbers.
+    No pandas: for the one transaction of a request, building a DataFrame would cost more than the model.
+    Imports numpy only when called.
+    """
+    import numpy as np  # here, not at the top: importing this module needs the standard library only
+
+    names = [feature["name"] for feature in features]
+    values = map(operator.itemgetter(*names), rows)  # one tuple per row, the values in schema order
+    return np.array(list(values), dtype=object).reshape(len(rows), len(names))
 
 
 def to_frame(rows: list[dict], features: list[dict]):

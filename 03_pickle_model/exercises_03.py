@@ -209,7 +209,7 @@ def _smaller_trees(seed):
 
 def _without_hour(seed):
     pipeline = train.build_pipeline("gradient_boosting", seed)
-    numbers = [name for name in train.NUMBERS if name != "hour"]
+    numbers = train.columns([name for name in train.NUMBERS if name != "hour"])
     pipeline.named_steps["prepare"].transformers[0] = ("numbers", pipeline.named_steps["prepare"].transformers[0][1],
                                                        numbers)
     return pipeline

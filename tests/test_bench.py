@@ -31,7 +31,7 @@ def model(model_path) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny(model, tmp_path_factory):
-    """A tiny run (two gunicorn servers, a handful of requests) and every server it started."""
+    """A tiny run (the three apps under gunicorn, a handful of requests) and every server it started."""
     started = []
     original = bench.start_servers
 
@@ -44,7 +44,7 @@ def tiny(model, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bench, "start_servers", recording)
         results = bench.run(model, out, repeats=1, requests=6, concurrency=(1, 2), batch_sizes=(1, 10),
-                            servers=("gunicorn", "bare"), budget_seconds=60, in_process_seconds=0.01,
+                            servers=("gunicorn", "bare", "floor"), budget_seconds=60, in_process_seconds=0.01,
                             profile_requests=4, log=lambda message: None)
     return results, out, started
 
@@ -73,8 +73,14 @@ def test_a_run_writes_the_table_the_chart_the_numbers_and_the_profile(tiny):
     width, height = png_size(out / "results.png")
     assert width > height > 300
     assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(results))
-    assert "POST /api/v1/predict with one transaction" in (out / "profile.txt").read_text()
-    assert "FraudModel.score" in (out / "profile.txt").read_text()
+    profile = (out / "profile.txt").read_text()
+    assert "the bare tutorial app (tools/bare_app.py), POST /api/v1/predict with one transaction" in profile
+    assert "the fraud app, POST /api/v1/predict with one transaction" in profile
+    bare, app = profile.split("the fraud app, POST /api/v1/predict with one transaction")[:2]
+    assert "bare_app.py" in bare  # each profile is of its own app
+    assert "bare_app.py" not in app
+    assert "FraudModel.score" in app
+    assert "to_array" in profile
 
 
 def test_the_table_has_a_row_for_every_measurement(tiny):
@@ -83,15 +89,21 @@ def test_the_table_has_a_row_for_every_measurement(tiny):
     assert [line for line in text.splitlines() if line.startswith("## ")] == SECTIONS
     targets = table(text, "## Targets")
     assert targets[0] == ["target", "goal", "measured", "met"]
-    assert [row[1] for row in targets[1:]] == ["≥ 0.9", "≥ 50"]
+    assert [row[1] for row in targets[1:]] == ["≥ 2", "≥ 0.5", "≥ 300"]
+    assert [row[0].split(" (median")[0] for row in targets[1:]] == [
+        "single-row requests/s under gunicorn (2 workers): fraud app ÷ bare tutorial app",
+        "single-row requests/s under gunicorn (2 workers): fraud app ÷ floor app",
+        "cost per row: 1,000 single requests ÷ one request with a batch of 1,000, one request at a time"]
     assert all(re.fullmatch(r"[\d,.]+", row[2]) and row[3] in ("yes", "**no**") for row in targets[1:])
     floor = table(text, "## In-process")
     assert floor[0] == ["what", "ms per call", "calls/s (one core)"]
-    assert len(floor) == 1 + 2 + 2  # test client, FraudModel.score, predict_proba on 1 and on 10 rows
+    # test client, FraudModel.score, the tutorial's DataFrame call, the floor's classifier, predict_proba on 1 and 10
+    assert len(floor) == 1 + 6  # the header, then six rows
     http = table(text, "## Single-row requests over HTTP")
     assert http[0] == ["server", "concurrency", "requests/s", "p50 ms", "p99 ms", "not 200"]
     servers = [(row[0], row[1]) for row in http[1:]]
-    for label in ("fraud app, gunicorn (2 workers)", "bare endpoint, gunicorn (2 workers)"):
+    for label in ("fraud app, gunicorn (2 workers)", "bare tutorial app (DataFrame + pipeline), gunicorn (2 workers)",
+                  "floor app (JSON + classifier on a prepared row), gunicorn (2 workers)"):
         assert (label, "1") in servers
         assert (label, "2") in servers
     assert all(row[5] == "0" for row in http[1:]), "every request of the tiny run is answered with 200"
@@ -116,7 +128,7 @@ def test_it_talks_only_to_this_machine_and_stops_what_it_started(tiny):
     results, _, started = tiny
     assert results["settings"]["host"] == "127.0.0.1"
     assert {server.url.split(":")[1] for server in started} == {"//127.0.0.1"}
-    assert len(started) == 2
+    assert len(started) == 3
     assert all(not server.running and server.returncode is not None for server in started)
     assert not [server for server in course.running_servers() if server.name.startswith("bench-")]
     with pytest.raises(ValueError, match="may only target this machine"):
@@ -159,6 +171,25 @@ def test_the_bare_endpoint_scores_like_the_app(model, monkeypatch, tmp_path):
     sys.modules.pop("bare_app", None)
 
 
+def test_the_floor_app_parses_the_body_and_answers_the_prepared_rows_probability(model, monkeypatch, tmp_path):
+    """The floor answers the model's probability of the schema's default transaction, prepared once."""
+    from fraud_app import create_app
+
+    monkeypatch.setenv("FRAUD_MODEL_PATH", str(model))
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    sys.modules.pop("floor_app", None)
+    import floor_app
+
+    client = floor_app.app.test_client()
+    answers = [client.post("/api/v1/predict", json=row).get_json() for row in bench.transactions(3)]
+    app = create_app({"MODEL_PATH": str(model), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None})
+    defaults = {feature["name"]: feature["default"] for feature in app.extensions["fraud_model"].schema.features}
+    expected = app.test_client().post("/api/v1/predict", json=defaults).get_json()["fraud_probability"]
+    assert all(round(answer["fraud_probability"], 6) == expected for answer in answers)
+    assert client.post("/api/v1/predict", data="{not json", content_type="application/json").status_code == 400
+    sys.modules.pop("floor_app", None)
+
+
 def test_make_bench_runs_the_benchmark_into_build_bench():
     makefile = (ROOT / "Makefile").read_text()
     assert ".PHONY: bench\nbench:" in makefile
@@ -173,12 +204,16 @@ def test_the_course_shows_a_complete_committed_run():
     """Chapter 07 shows 07_heroku/bench/: the files of one full `make bench` run, untouched by hand."""
     results = json.loads((COMMITTED / "results.json").read_text())
     assert (COMMITTED / "results.md").read_text() == bench.markdown(results)
+    targets = table((COMMITTED / "results.md").read_text(), "## Targets")
+    assert [row[1] for row in targets[1:]] == ["≥ 2", "≥ 0.5", "≥ 300"]  # the three ratios, each measured
+    assert all(re.fullmatch(r"[\d,.]+", row[2]) for row in targets[1:])
     assert png_size(COMMITTED / "results.png")
     assert results["skipped"] == 0
-    assert results["settings"]["servers"] == list(bench.SERVERS)
+    assert results["settings"]["servers"] == list(bench.DEFAULT_SERVERS)
     assert results["settings"]["batch_sizes"] == [1, 10, 100, 1000]
     assert results["seconds"] < 120
-    for target in ("app_vs_bare", "batch_vs_single"):
+    assert {target: results["ratios"][target]["goal"] for target in bench.GOALS} == bench.GOALS
+    for target in bench.GOALS:
         assert results["ratios"][target]["value"] >= results["ratios"][target]["goal"], target
 
 

@@ -14,7 +14,7 @@ import variant
 
 
 def log_amount(X):
-    return np.log1p(X)
+    return np.log1p(X.astype(float))  # the pipeline's input is an array of Python objects (train.model_input)
 
 
 def test_a_function_missing_in_a_fresh_python_is_said_in_the_course_words(monkeypatch):
@@ -79,8 +79,9 @@ def test_a_variant_with_a_function_from_the_notebook_is_refused_in_plain_words(m
         pipeline = train.build_pipeline("gradient_boosting", seed)
         prepare = pipeline.named_steps["prepare"]
         scale = prepare.transformers[0][1]
-        prepare.transformers[0] = ("numbers", scale, [name for name in train.NUMBERS if name != "amount"])
-        prepare.transformers.append(("amount", FunctionTransformer(log_amount), ["amount"]))
+        numbers = train.columns([name for name in train.NUMBERS if name != "amount"])
+        prepare.transformers[0] = ("numbers", scale, numbers)
+        prepare.transformers.append(("amount", FunctionTransformer(log_amount), train.columns(["amount"])))
         return pipeline
 
     exercises_03.check_5(amount_logged)

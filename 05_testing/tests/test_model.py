@@ -24,7 +24,7 @@ def held_out():
 
 
 def fraud_scores(pipeline, rows):
-    return pipeline.predict_proba(rows[train.FEATURE_NAMES])[:, 1]
+    return pipeline.predict_proba(train.model_input(rows))[:, 1]
 
 
 def test_quality_floor_on_held_out_data(loaded, held_out):
