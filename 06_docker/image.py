@@ -202,6 +202,11 @@ def try_the_image(context: Path, tag: str, base_args: list[str], token: str, tra
         record["create_status"] = created.status_code
         read = requests.get(f"{base}/api/v1/{created.headers['Location']}", headers=auth, timeout=10)
         record["read_status"], record["read"] = read.status_code, read.json()
+        # The self-description and its docs page (assets from the image's own swagger-ui-bundle, no CDN), and
+        # the metrics a Prometheus would scrape: status codes, path by path.
+        record["served"] = {path: requests.get(base + path, headers=auth, timeout=10).status_code for path in (
+            "/api/v1/", "/api/v1/openapi.json", "/api/docs", "/static/docs.js",
+            "/api/docs/assets/swagger-ui-bundle.js", "/api/docs/assets/swagger-ui.css", "/metrics")}
         record["id"] = docker("exec", name, "id").stdout.strip()
         record["write_outside_instance"] = docker("exec", name, "touch", "/app/models/x", check=False).stderr.strip()
         record["ps"] = wait(lambda: (lambda out: out if "(healthy)" in out else None)(

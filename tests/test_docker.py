@@ -111,6 +111,7 @@ def test_the_image_builds_and_runs_as_a_platform_runs_it(engine, model_path, tmp
     assert record["create_status"] == 201
     assert record["read_status"] == 200
     assert record["read"]["is_fraud"] is False
+    assert set(record["served"].values()) == {200}, record["served"]
     assert record["user"] == "1000"
     assert record["id"].startswith("uid=1000(app)")
     assert "Read-only file system" in record["write_outside_instance"]
