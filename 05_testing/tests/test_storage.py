@@ -145,7 +145,8 @@ def test_ids_are_never_reused_after_a_delete(client, auth, transaction):
 @BOTH
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/api/v1/predictions/99999999999", 404), ("/api/v1/predictions?offset=99999999999999999999", 200)],
+    # An offset past any id is refused as the description says (at most the largest id), not crashed on.
+    [("/api/v1/predictions/99999999999", 404), ("/api/v1/predictions?offset=99999999999999999999", 400)],
 )
 def test_numbers_beyond_any_id_are_answered_not_crashed_on(client, path, auth, status):
     assert client.get(path, headers=auth.valid).status_code == status
