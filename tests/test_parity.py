@@ -210,7 +210,8 @@ def test_a_pipeline_of_another_shape_is_served_by_the_pipeline_itself(served, da
         model = FraudModel(pipeline, served.metadata, served.schema, served.controller)
     assert model.preparation is None
     said = [record.getMessage() for record in caplog.records if record.name == "fraud_app.model"]
-    assert len(said) == 1 and said[0].startswith("model: serving through pipeline.predict_proba: ")
+    assert len(said) == 1
+    assert said[0].startswith("model: serving through pipeline.predict_proba: ")
     if rows_in is None:
         X = artefact.to_array(rows[:300], served.schema.features)
         shown = np.array([answer["fraud_probability"] for answer in model.score(rows[:300])])
@@ -225,7 +226,8 @@ def test_a_variant_of_the_same_shape_is_recognised_and_computed_from_its_own_num
     sample = data.tail(3000)
     pipeline.fit(train.model_input(sample), sample[train.TARGET])
     model = FraudModel(pipeline, served.metadata, served.schema, served.controller)
-    assert model.preparation is not None and model.preparation.width == 12
+    assert model.preparation is not None
+    assert model.preparation.width == 12
     X = artefact.to_array(rows[:2000], served.schema.features)
     assert np.array_equal(model.preparation.transform(X), pipeline[0].transform(X).astype(np.float64))
     assert np.abs(model.predict_proba(X) - pipeline.predict_proba(X)).max() <= TOLERANCE

@@ -85,7 +85,7 @@ class FittedPreparation:
         if not hasattr(classifier, "predict_proba"):
             raise NotRecognised("its last step has no predict_proba")
         if getattr(prepare, "n_features_in_", None) != n_features or hasattr(prepare, "feature_names_in_"):
-            raise NotRecognised(f"its ColumnTransformer was not fitted on an array of the schema's {n_features} columns")
+            raise NotRecognised(f"its ColumnTransformer was not fitted on an array of the {n_features} features")
         if prepare.sparse_output_ or getattr(prepare, "_sklearn_output_config", {}).get("transform") not in (
             None, "default"
         ):
