@@ -231,3 +231,101 @@ def test_a_variant_of_the_same_shape_is_recognised_and_computed_from_its_own_num
     X = artefact.to_array(rows[:2000], served.schema.features)
     assert np.array_equal(model.preparation.transform(X), pipeline[0].transform(X).astype(np.float64))
     assert np.abs(model.predict_proba(X) - pipeline.predict_proba(X)).max() <= TOLERANCE
+
+
+# --- A batch body, parsed and validated in one pass -----------------------------------------------------------
+
+def usual_path(schema, text: str):
+    """What /predict did with a body before contract.valid_batch: json.loads with the API's checks, then
+    validate_batch for {"transactions": [...]}; "refused" for anything it refuses, None for a single transaction."""
+    from fraud_app.api import parse_json
+    from fraud_app.errors import ApiError
+    from fraud_app.schema import ValidationError
+
+    try:
+        body = parse_json(text)
+    except ApiError:
+        return "refused"
+    if not (isinstance(body, dict) and set(body) == {"transactions"}):
+        return None
+    try:
+        return schema.validate_batch(body["transactions"], 1000)
+    except ValidationError:
+        return "refused"
+
+
+def tricky_bodies(rows) -> dict[str, str]:
+    """Batch bodies on which a JSON parser and a validator might disagree with json.loads and pydantic's Python side."""
+    import json
+
+    good = json.dumps(rows[0])
+    fields = good[1:-1]
+    one = {**rows[0]}
+
+    def batch(*items: str) -> str:
+        return '{"transactions": [' + ", ".join(items) + "]}"
+
+    def with_value(name: str, text: str) -> str:
+        return "{" + ", ".join([f'"{name}": {text}'] + [f'"{k}": {json.dumps(v)}' for k, v in one.items()
+                                                           if k != name]) + "}"
+
+    bodies = {
+        "valid": batch(good, good),
+        "valid, 1000": batch(*[json.dumps(row) for row in rows[:1000]]),
+        "1001 transactions": batch(*[good] * 1001),
+        "empty": batch(),
+        "byte-order mark": "\ufeff" + batch(good),
+        "trailing data": batch(good) + " x",
+        "trailing comma": batch(good + ","),
+        "single quotes": batch(good).replace('"', "'"),
+        "NaN": batch(with_value("amount", "NaN")),
+        "Infinity": batch(with_value("amount", "Infinity")),
+        "-Infinity": batch(with_value("distance_from_home_km", "-Infinity")),
+        "1e400": batch(with_value("amount", "1e400")),
+        "150-digit integer": batch(with_value("amount", "1" * 150)),
+        "5000-digit integer": batch(with_value("account_age_days", "9" * 5000)),
+        "3.0 for an integer": batch(with_value("hour", "3.0")),
+        "1e1 for an integer": batch(with_value("hour", "1e1")),
+        "true for an integer": batch(with_value("hour", "true")),
+        "1 for a boolean": batch(with_value("is_online", "1")),
+        "a string for a number": batch(with_value("amount", '"42"')),
+        "leading zero": batch(with_value("hour", "03")),
+        "leading plus": batch(with_value("hour", "+3")),
+        ".5": batch(with_value("amount", ".5")),
+        "-0": batch(with_value("hour", "-0")),
+        "an unknown category": batch(with_value("merchant_category", '"casino"')),
+        "a lone surrogate": batch(with_value("merchant_category", '"\\ud800"')),
+        "an escaped category": batch(with_value("merchant_category", '"gro\\u0063ery"')),
+        "a control character": batch(with_value("merchant_category", '"groc\tery"')),
+        "duplicate key, the last one invalid": batch("{" + fields + ', "hour": 99}'),
+        "duplicate key, the last one valid": batch('{"hour": 99, ' + fields + "}"),
+        "duplicate transactions, the last one empty": '{"transactions": [' + good + '], "transactions": []}',
+        "duplicate transactions, the last one valid": '{"transactions": [], "transactions": [' + good + "]}",
+        "an extra field": batch("{" + fields + ', "note": "x"}'),
+        "an extra top-level key": '{"transactions": [' + good + '], "note": 1}',
+        "a single transaction": good,
+        "an array": "[" + good + "]",
+        "null": "null",
+        "nested too deeply": batch("[" * 5000 + "]" * 5000),
+        "a comment": batch(good) + " // done",
+    }
+    return bodies
+
+
+def test_a_batch_parsed_in_one_pass_accepts_what_the_usual_path_accepts_and_nothing_else(served, rows):
+    """Refusing is always safe (the usual path then says why); accepting what it refuses would loosen validation."""
+    from fraud_app import contract
+
+    bodies = tricky_bodies(rows)
+    accepted = set()
+    for name, text in bodies.items():
+        expected, fast = usual_path(served.schema, text), contract.valid_batch(served.schema, text, 1000)
+        if fast is None:
+            continue
+        accepted.add(name)
+        assert isinstance(expected, list), f"{name}: accepted in one pass, but the usual path says {expected!r}"
+        assert fast == expected, name
+        assert [list(map(type, t.values())) for t in fast] == [list(map(type, t.values())) for t in expected], name
+    # and the valid ones do take the fast path (else it would be a slow no-op)
+    assert accepted == {name for name, text in bodies.items() if isinstance(usual_path(served.schema, text), list)}
+    assert {"valid", "valid, 1000", "-0", "duplicate key, the last one valid"} <= accepted
