@@ -329,3 +329,19 @@ def test_a_batch_parsed_in_one_pass_accepts_what_the_usual_path_accepts_and_noth
     # and the valid ones do take the fast path (else it would be a slow no-op)
     assert accepted == {name for name, text in bodies.items() if isinstance(usual_path(served.schema, text), list)}
     assert {"valid", "valid, 1000", "-0", "duplicate key, the last one valid"} <= accepted
+
+
+def test_a_batch_answer_is_the_json_flask_would_write(served, rows, model_path, tmp_path):
+    """Written by pydantic instead of Flask's json: the same value, the same keys in the same order."""
+    import json
+
+    from fraud_app import create_app
+
+    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None})
+    response = app.test_client().post("/api/v1/predict", json={"transactions": rows[:1000]})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    with app.app_context():
+        flask_text = app.json.dumps({"predictions": served.score(rows[:1000])})
+    assert json.loads(response.get_data()) == json.loads(flask_text)
+    assert list(json.loads(response.get_data())["predictions"][0]) == list(json.loads(flask_text)["predictions"][0])

@@ -119,6 +119,20 @@ def validate_batch(items) -> list[dict]:
         raise ApiError(400, "validation_failed", str(error), details) from None
 
 
+ANSWERS = pydantic.TypeAdapter(dict)
+
+
+def batch_answer(predictions: list[dict]):
+    """``{"predictions": [...]}`` as a JSON response, written by pydantic's core.
+
+    For a batch of 1,000, Python's json module spent more time writing the answers than the model took to
+    compute them; pydantic writes the same JSON value (the same keys in the same order, the same numbers) in
+    about a fifth of the time. Only the spelling of small numbers differs (``1.2e-5`` for ``1.2e-05``).
+    """
+    return current_app.response_class(ANSWERS.dump_json({"predictions": predictions}) + b"\n",
+                                      mimetype="application/json")
+
+
 @bp.get("/model")
 def model_card():
     return model().metadata
@@ -132,10 +146,10 @@ def predict():
     # included, takes the path below, which gives every answer and every error as before (contract.valid_batch).
     transactions = contract.valid_batch(model().schema, text, current_app.config["MAX_BATCH"])
     if transactions is not None:
-        return {"predictions": count_predictions(model().score(transactions))}
+        return batch_answer(count_predictions(model().score(transactions)))
     body = parse_json(text)
     if isinstance(body, dict) and set(body) == {"transactions"}:
-        return {"predictions": count_predictions(model().score(validate_batch(body["transactions"])))}
+        return batch_answer(count_predictions(model().score(validate_batch(body["transactions"]))))
     return count_predictions(model().score([validate_one(body)]))[0]
 
 

@@ -225,11 +225,11 @@ class FraudModel:
         # The decision is taken on the numbers the client sees, so that it always agrees with them:
         # 0.4999996 shows as 0.5, and at a threshold of 0.5 it is fraud, as 0.5 >= 0.5 says.
         return [
-            {
+            {  # the keys in the order Flask's JSON writes them (sorted), which a batch's answer keeps
                 "fraud_probability": (shown := round(p, 6)),
                 "is_fraud": shown >= shown_threshold,
-                "threshold": shown_threshold,
                 "model_version": version,
+                "threshold": shown_threshold,
             }
             for p in probabilities
         ]
