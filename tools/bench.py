@@ -409,9 +409,9 @@ def ratios(pairs: list[tuple[str, int, float, float]], concurrency: Sequence[int
 # --- Where the time goes: a profile -----------------------------------------------------------------------
 
 def profile(model_path: Path, rows: list[dict], workdir: Path, singles: int = 300, batches: int = 30) -> str:
-    """pyinstrument's view of one single-row request to the bare tutorial app and to the fraud app, and of one
-    batch of 1,000 to the fraud app, each through Flask's test client (in this process, no HTTP), the model's
-    numeric libraries on one thread."""
+    """pyinstrument's view of a single-row request to the bare tutorial app, of the pickled pipeline on the app's
+    one-row array, of a single-row request to the fraud app and of a batch of 1,000 to it, in this process (Flask's
+    test client, no HTTP), the model's numeric libraries on one thread."""
     import importlib
 
     from pyinstrument import Profiler
@@ -434,34 +434,56 @@ def profile(model_path: Path, rows: list[dict], workdir: Path, singles: int = 30
             os.environ.pop("FRAUD_MODEL_PATH")
         else:
             os.environ["FRAUD_MODEL_PATH"] = previous
+    import sklearn
+
+    def posting(client, body: bytes) -> Callable[[], object]:
+        return lambda: client.post("/api/v1/predict", data=body, headers=JSON_HEADERS)
+
+    from artefact import to_array
+
+    model = app.extensions["fraud_model"]
+
+    row = to_array(rows[:1], model.schema.features)
+
+    def pipeline_on_array():
+        with sklearn.config_context(assume_finite=True):  # as FraudModel.score called it
+            return model.pipeline.predict_proba(row)
+
     one = json.dumps(rows[0]).encode()
+    through = "requests through Flask's test client"
     parts = []
-    for label, client, body, count in (
-        ("the bare tutorial app (tools/bare_app.py), POST /api/v1/predict with one transaction", bare.test_client(),
-         one, singles),
-        ("the fraud app, POST /api/v1/predict with one transaction", app.test_client(), one, singles),
-        (f"the fraud app, POST /api/v1/predict with a batch of {min(1000, len(rows))} transactions", app.test_client(),
-         json.dumps({"transactions": rows[:1000]}).encode(), batches),
+    batch = json.dumps({"transactions": rows[:1000]}).encode()
+    dispatch = "full_dispatch_request"
+    for label, call, count, what, root in (
+        ("the bare tutorial app (tools/bare_app.py), POST /api/v1/predict with one transaction",
+         posting(bare.test_client(), one), singles, through, dispatch),
+        ("the pickled pipeline's predict_proba on the app's one-row array, no Flask (how FraudModel.score called "
+         "the model before it served the fitted preparation with NumPy)", pipeline_on_array, singles, "calls",
+         "Pipeline.predict_proba"),
+        ("the fraud app, POST /api/v1/predict with one transaction", posting(app.test_client(), one), singles,
+         through, dispatch),
+        (f"the fraud app, POST /api/v1/predict with a batch of {min(1000, len(rows))} transactions",
+         posting(app.test_client(), batch), batches, through, dispatch),
     ):
         # On one thread, as the fraud app runs its model: the bare app does not limit the numeric libraries,
         # and the profile is about the code's own costs, not about threads waiting for each other.
         with one_thread():
             for _ in range(3):
-                client.post("/api/v1/predict", data=body, headers=JSON_HEADERS)
+                call()
             profiler = Profiler(interval=0.0005)
             profiler.start()
             for _ in range(count):
-                client.post("/api/v1/predict", data=body, headers=JSON_HEADERS)
+                call()
             profiler.stop()
         text = profiler.output(ConsoleRenderer(unicode=False, color=False, show_all=True, time="percent_of_total"))
         per_request = profiler.last_session.duration / count * 1000
-        parts.append(f"{label}: {count} requests through Flask's test client, "
-                     f"{per_request:.2f} ms each (the profiler adds some; one thread)\n\n" + compact(text))
+        parts.append(f"{label}: {count} {what}, "
+                     f"{per_request:.2f} ms each (the profiler adds some; one thread)\n\n" + compact(text, root=root))
     return "\n\n".join(parts) + "\n"
 
 
-def compact(text: str, min_percent: float = 2.0, depth: int = 14) -> str:
-    """pyinstrument's tree from the app's view down: frames of at least ``min_percent`` %, paths made short."""
+def compact(text: str, min_percent: float = 2.0, depth: int = 14, root: str = "full_dispatch_request") -> str:
+    """pyinstrument's tree from ``root`` (the app's view) down: frames of at least ``min_percent`` %, paths short."""
     lines, top = [], None
     for line in text.splitlines():
         found = re.match(r"^([ |`\-]*?)(\d+\.\d+)% (.*)$", line)
@@ -470,7 +492,7 @@ def compact(text: str, min_percent: float = 2.0, depth: int = 14) -> str:
         level = len(found.group(1)) // 3
         what = found.group(3)
         if top is None:
-            if "full_dispatch_request" not in what:
+            if root not in what:
                 continue
             top = level
         if level < top:

@@ -40,15 +40,24 @@ def model():
 
 def read_json():
     """The request's JSON body: 415 if not labelled JSON, 400 if malformed, 413 if too large."""
+    return parse_json(read_text())
+
+
+def read_text() -> str:
+    """The request's body as text: 415 if not labelled JSON, 400 if not UTF-8, 413 if too large."""
     if not request.is_json:
         raise ApiError(
             415, "unsupported_media_type", "send the body as JSON with the header 'Content-Type: application/json'"
         )
     data = body_bytes()
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ApiError(400, "malformed_json", f"the body is not valid UTF-8 (byte {error.start})") from None
+
+
+def parse_json(text: str):
+    """``text`` as JSON, or 400 naming json's own position and reason (no NaN, no 101-digit integers)."""
     try:
         return json.loads(text, parse_constant=refuse_constant, parse_int=parse_int)
     except json.JSONDecodeError as error:
@@ -110,6 +119,20 @@ def validate_batch(items) -> list[dict]:
         raise ApiError(400, "validation_failed", str(error), details) from None
 
 
+ANSWERS = pydantic.TypeAdapter(dict)
+
+
+def batch_answer(predictions: list[dict]):
+    """``{"predictions": [...]}`` as a JSON response, written by pydantic's core.
+
+    For a batch of 1,000, Python's json module spent more time writing the answers than the model took to
+    compute them; pydantic writes the same JSON value (the same keys in the same order, the same numbers) in
+    about a fifth of the time. Only the spelling of small numbers differs (``1.2e-5`` for ``1.2e-05``).
+    """
+    return current_app.response_class(ANSWERS.dump_json({"predictions": predictions}) + b"\n",
+                                      mimetype="application/json")
+
+
 @bp.get("/model")
 def model_card():
     return model().metadata
@@ -117,9 +140,19 @@ def model_card():
 
 @bp.post("/predict")
 def predict():
-    body = read_json()
+    text = read_text()
+    # A valid batch, parsed and validated in one pass by pydantic's core (a batch of 1,000 spent most of its time
+    # in json.loads and in validating the objects it built). Anything it does not accept, a single transaction
+    # included, takes the path below, which gives every answer and every error as before (contract.valid_batch).
+    # ("transactions" not in the text: not worth trying; if it is there escaped, the usual path still serves it.)
+    transactions = None
+    if '"transactions"' in text:
+        transactions = contract.valid_batch(model().schema, text, current_app.config["MAX_BATCH"])
+    if transactions is not None:
+        return batch_answer(count_predictions(model().score(transactions)))
+    body = parse_json(text)
     if isinstance(body, dict) and set(body) == {"transactions"}:
-        return {"predictions": count_predictions(model().score(validate_batch(body["transactions"])))}
+        return batch_answer(count_predictions(model().score(validate_batch(body["transactions"]))))
     return count_predictions(model().score([validate_one(body)]))[0]
 
 

@@ -34,10 +34,11 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, Strict
+from typing_extensions import TypedDict  # pydantic needs typing_extensions' TypedDict on Python < 3.12
 
 __all__ = [
     "Problem", "ValidationError", "json_type", "transaction_model", "batch_model", "problems",
-    "validate_transaction", "validate_batch", "field_problem",
+    "validate_transaction", "validate_batch", "valid_batch", "field_problem",
 ]
 
 # JSON's names for Python's types, for messages a client can understand.
@@ -187,6 +188,41 @@ def validate_batch(schema, items: Any, max_items: int) -> list[dict]:
     ]
     message = f"{len(by_index)} of {len(items)} transactions are invalid"
     raise ValidationError([], message, details)
+
+
+def valid_batch(schema, text: str, max_items: int) -> list[dict] | None:
+    """The clean transactions of ``text`` if it is a valid batch body, ``{"transactions": [...]}``; else None.
+
+    pydantic parses and validates the JSON text in one pass, in its Rust core, with the batch model's own rules:
+    for a batch of 1,000 that is a few times faster than ``json.loads`` and then :func:`validate_batch`. It only
+    ever *accepts*: for anything it refuses (malformed JSON, NaN, a single transaction, any invalid value) it
+    returns None, and the caller takes its usual path (``json.loads`` with the API's checks, then
+    :func:`validate_batch`), which says what is wrong exactly as before. tests/test_parity.py checks, on bodies
+    chosen to differ (NaN, duplicate keys, 3.0 for an integer, a byte-order mark, ...), that it accepts nothing the
+    usual path refuses, and gives the same transactions when both accept.
+    """
+    if text.startswith("\ufeff"):  # json.loads refuses a byte-order mark; leave it to say so
+        return None
+    try:
+        return _batch_of_dicts(schema, max_items).validate_json(text)["transactions"]
+    except pydantic.ValidationError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _batch_of_dicts(schema, max_items: int) -> pydantic.TypeAdapter:
+    """The batch model's rules (the same field types, strict, no unknown field), giving plain dicts: TypedDicts
+    instead of model classes, so that no model object is built per transaction only to be turned into a dict."""
+    transaction = TypedDict(  # noqa: UP013 (the names come from the schema)
+        "Transaction", {check_name(feature["name"]): field_type(feature) for feature in schema.features}
+    )
+    transaction.__pydantic_config__ = STRICT
+    batch = TypedDict(  # noqa: UP013
+        "TransactionBatch",
+        {"transactions": Annotated[list[transaction], Strict(), Field(min_length=1, max_length=max_items)]},
+    )
+    batch.__pydantic_config__ = STRICT
+    return pydantic.TypeAdapter(batch)
 
 
 def problems(schema, errors: list[dict]) -> list[Problem]:

@@ -33,7 +33,7 @@ SERVERS = {
 }
 
 # Written into the test's folder, never shipped: the app exactly as fraud_app.create_app builds it, with
-# its model's predict_proba wrapped, so that the app's own code (FraudModel.score and its limit) is what
+# its model's classifier's predict_proba wrapped, so that the app's own code (FraudModel.score and its limit) is what
 # runs. It appends one JSON line per observation to a file: gunicorn's workers are separate processes, so
 # a route could be answered by another worker than the one that predicted.
 PROBE = '''"""Test-only: the fraud app, recording what threadpoolctl sees in the thread that serves a prediction."""
@@ -51,8 +51,8 @@ RECORD = os.environ["THREADS_PROBE_RECORD"]
 VARIABLES = {variables!r}
 
 app = create_app()
-pipeline = app.extensions["fraud_model"].pipeline
-predict_proba = pipeline.predict_proba
+classifier = app.extensions["fraud_model"].pipeline.steps[-1][1]  # the pipeline's classifier: every path calls it
+predict_proba = classifier.predict_proba
 
 
 def record(moment):
@@ -74,7 +74,7 @@ def recording_predict_proba(frame):
     return predict_proba(frame)
 
 
-pipeline.predict_proba = recording_predict_proba
+classifier.predict_proba = recording_predict_proba
 
 
 @app.before_request
