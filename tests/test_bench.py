@@ -218,6 +218,9 @@ def test_the_course_shows_a_complete_committed_run():
     assert {target: results["ratios"][target]["goal"] for target in bench.GOALS} == bench.GOALS
     for target in bench.GOALS:
         assert results["ratios"][target]["value"] >= results["ratios"][target]["goal"], target
+    # What the metrics (chapter 08) and the access log cost: measured in the same run, pair by pair.
+    assert results["ratios"]["metrics"]["value"] is not None
+    assert "FRAUD_METRICS=off" in (COMMITTED / "results.md").read_text()
 
 
 def test_the_bench_measures_each_server_as_a_learner_starts_it():
