@@ -4,6 +4,7 @@ Each check prints whether the answer is right and, if not, a hint about this par
 ``SAMPLES`` holds right and wrong answers: the course's tests prove that each check tells them apart.
 """
 
+import copy
 import re
 from urllib.parse import urlsplit
 
@@ -32,7 +33,8 @@ def check_2(idempotent):
             return "right methods; write them in capitals: HTTP method names are case-sensitive, 'get' is not GET"
         if "POST" in methods:
             return "POST is not idempotent: two identical POSTs may create two resources"
-        return "repeat each call in your head: after which one is the server different after the 2nd call?"
+        return ("make each call twice in your head: a method is idempotent when the second identical call "
+                "leaves the server as the first one did")
 
     course.check("Exercise 2", idempotent, lambda a: set(a) == {"GET", "PUT", "DELETE"}, hint)
 
@@ -277,8 +279,6 @@ SAMPLES = {
 
 def _delete_problem(operation):
     """What is wrong with a described DELETE, or None: checked by openapi-spec-validator, then by the app."""
-    import copy
-
     from openapi_spec_validator import validate
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -286,9 +286,15 @@ def _delete_problem(operation):
 
     if not isinstance(operation, dict):
         return "an operation is a dict, such as {'summary': ..., 'responses': {...}}"
+    if not isinstance(operation.get("summary"), str) or not operation["summary"].strip():
+        return "give the operation a 'summary': a short sentence saying what it does"
+    if "parameters" not in operation:
+        return "declare the path parameter in the operation, 'parameters': [rating_id], as GET and PUT do"
     responses = operation.get("responses", {})
     if not all(isinstance(status, str) for status in responses):
         return "write each status code as a string key, \"204\": JSON object keys are always strings"
+    # The description of section "How an API describes itself", with no path-level parameters: each
+    # operation declares rating_id itself, so a DELETE without "parameters" is refused here as in the notebook.
     document = copy.deepcopy(DESCRIPTION_5)
     document["paths"]["/ratings/{rating_id}"]["delete"] = operation
     try:
@@ -297,11 +303,17 @@ def _delete_problem(operation):
         return f"openapi-spec-validator refuses the description: {error.message.splitlines()[0]}"
     client = ratings_api.create_app({"API_TOKEN": ratings_api.TEACHING_TOKEN}).test_client()
     auth = {"Authorization": f"Bearer {ratings_api.TEACHING_TOKEN}"}
+    answered = set()
     for what, answer in (("deleting rating 1", client.delete("/ratings/1", headers=auth)),
                          ("deleting it again", client.delete("/ratings/1", headers=auth)),
                          ("deleting without the token", client.delete("/ratings/2"))):
+        answered.add(str(answer.status_code))
         if str(answer.status_code) not in responses:
             return f"{what}, the app answers {answer.status_code}: the description must list that status"
+    never = sorted(set(responses) - answered)
+    if never:
+        return (f"the app never answers {', '.join(never)} to a DELETE: list exactly the statuses it answers "
+                f"({', '.join(sorted(answered))})")
     if operation.get("security") != [{"token": []}]:
         return "DELETE needs the token: say so with 'security': [{'token': []}] (the scheme named in components)"
     if "requestBody" in operation:
@@ -313,32 +325,44 @@ def check_5(delete_operation):
     course.check("Exercise 5", delete_operation, lambda a: _delete_problem(a) is None, _delete_problem)
 
 
-#: The chapter's description (section "How an API describes itself"), which exercise 5 completes.
+#: The chapter's description (section "How an API describes itself", cell `description = {...}`), which
+#: exercise 5 completes: the same document, so what a learner validates in the notebook is what the check
+#: validates. Each operation declares ``rating_id`` in its own "parameters".
+RATING_ID_5 = {"name": "rating_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 DESCRIPTION_5 = {
     "openapi": "3.1.0",
     "info": {"title": "Movie ratings", "version": "1.0.0"},
     "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
     "paths": {"/ratings/{rating_id}": {
-        "parameters": [{"name": "rating_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "get": {"summary": "read one rating",
+        "get": {"summary": "read one rating", "parameters": [RATING_ID_5],
                 "responses": {"200": {"description": "the rating"}, "404": {"description": "no such rating"}}},
+        "put": {"summary": "replace one rating", "parameters": [RATING_ID_5], "security": [{"token": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "replaced"}, "400": {"description": "invalid rating"},
+                              "401": {"description": "no valid token"}, "404": {"description": "no such rating"}}},
     }},
 }
 
 RIGHT_5 = {
     "summary": "delete one rating",
+    "parameters": [RATING_ID_5],
     "security": [{"token": []}],
     "responses": {"204": {"description": "deleted"}, "404": {"description": "no such rating"},
                   "401": {"description": "no valid token"}},
 }
+_RESPONSES_5 = RIGHT_5["responses"]
 SAMPLES[check_5] = {
-    "right": [RIGHT_5, {**RIGHT_5, "summary": "remove it", "responses": {**RIGHT_5["responses"],
-                                                                           "400": {"description": "bad id"}}}],
+    "right": [RIGHT_5, {**RIGHT_5, "summary": "remove it",
+                        "parameters": [{**RATING_ID_5, "description": "the id that POST gave"}]}],
     "wrong": [
         {**RIGHT_5, "responses": {"200": {"description": "deleted"}, "404": {"description": "no such rating"},
                                   "401": {"description": "no valid token"}}},   # 200: the app answers 204
         {**RIGHT_5, "responses": {"204": {"description": "deleted"}, "401": {"description": "no token"}}},  # no 404
+        {**RIGHT_5, "responses": {**_RESPONSES_5, "200": {"description": "deleted"}}},  # a status never answered
+        {**RIGHT_5, "responses": {**_RESPONSES_5, "500": {"description": "server error"}}},  # never answered
         {key: value for key, value in RIGHT_5.items() if key != "security"},      # the token left out
+        {key: value for key, value in RIGHT_5.items() if key != "summary"},       # the summary left out
+        {key: value for key, value in RIGHT_5.items() if key != "parameters"},    # rating_id not declared
         {**RIGHT_5, "responses": {204: {"description": "deleted"}}},               # an int key: not JSON
         {**RIGHT_5, "responses": {"204": "deleted"}},                               # not OpenAPI: refused
         {"summary": "delete one rating"},                                            # no responses at all

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 import atexit
 import contextlib
+import dis
 import functools
+import inspect
 import linecache
 import os
 import shutil
@@ -24,12 +26,18 @@ import planted
 
 
 def check_1(family):
-    course.check("Exercise 1", family, lambda a: type(a) is int and a == 5,
-                 hint="a bad request is the client's fault (4xx); which family would blame the server?")
+    def hint(answer):
+        if answer in ("5", "5xx", 500) and type(answer) is not bool:
+            return f"right family; answer with the int 5 (not {answer!r}): 4 for 4xx, 5 for 5xx"
+        return "a bad request is the client's fault (4xx); which family would blame the server?"
+
+    course.check("Exercise 1", family, lambda a: type(a) is int and a == 5, hint)
 
 
 def check_2(status):
     def hint(answer):
+        if hasattr(answer, "status_code"):
+            return f"that is the whole response; store its .status_code (here {answer.status_code}), a number"
         if answer == 400:
             return "400 means the JSON was read and found wrong; 415 is about the Content-Type header"
         return "send a body that is not labelled as JSON: data='...' with no json= and no JSON Content-Type"
@@ -62,7 +70,20 @@ def _rate_is_right(error_rate) -> bool:
     return True
 
 
+def _is_skeleton(function) -> bool:
+    """The exercise's own cell, unanswered: a function whose body is only ``...`` (and perhaps a docstring)."""
+    try:
+        tree = ast.parse(inspect.getsource(function).strip())
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.FunctionDef) else None
+    return bool(body) and all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
+
+
 def check_3(error_rate):
+    if callable(error_rate) and _is_skeleton(error_rate):
+        print("Exercise 3: not answered yet. Fill in the ... in the cell above, run it, then run this check.")
+        return
     def hint(function):
         if not callable(function):
             return (f"write a function, def error_rate(result): ..., and pass it (without ()); "
@@ -115,6 +136,8 @@ def test_the_hour_is_checked(client, transaction, hour, status):
 BUG_4 = "lower edge"
 #: Where the check writes the learner's cell, as a file of its own, for pytest.
 FILE_4 = "test_exercise_4.py"
+#: The folder of the bugged copy, as the printed command shows it: a name that does not tell the bug.
+FOLDER_4 = "planted-bug-copy"
 
 
 @functools.cache
@@ -179,16 +202,16 @@ def check_4(test):
     source, problem = _source_of(test)
     if source is None and problem is None or (source is not None and course.build._same_text(source, SKELETON_4)):
         print(f"{exercise}: not answered yet. Fill in the ... in the cell above, run it, then run this check.")
-        return None
+        return
     if problem is None:
         problem = course.build._syntax_problem(source)
     if problem is not None:
         print(f"{exercise}: not quite. Hint: {problem}")
-        return False
+        return
     with tempfile.TemporaryDirectory(prefix="exercise-05-") as folder:
         path = Path(folder) / FILE_4
         path.write_text(_as_a_file(source), encoding="utf-8")
-        correct, bugged = planted.run(path, (BUG_4,), model_path=_model_path())
+        correct, bugged = planted.run(path, (BUG_4,), model_path=_model_path(), folders=(FOLDER_4,))
     print(f"{exercise}: your cell, as a test file run by pytest in a fresh Python, against two apps at once:")
     print(f"  $ {correct.command}")
     print(f"  {'✓' if correct.passed else '✗'} the app as it is: {correct.counts()}; a test must pass on correct code")
@@ -201,15 +224,14 @@ def check_4(test):
               f"{'it must fail there, and it did' if caught else 'your test must fail there'}")
     if not correct.passed:
         print(f"{exercise}: not quite. Hint: {_problem(correct)}")
-        return False
+        return
     if not caught:
         print(f"{exercise}: not quite. Hint: your test passed on the copy with a planted bug too, so it would not "
               f"have caught that bug. A slip in a range check hides at an edge: which hours sit right on the "
               f"edges of 0 to 23, and which are one step outside them? Assert the exact status, not just 'not 5xx'.")
-        return False
+        return
     print("  The bug your test caught, in " + planted.diff(BUG_4).replace("\n", "\n  "))
     print(f"{exercise}: correct. Well done!")
-    return True
 
 
 RIGHT_4 = '''\
@@ -293,9 +315,22 @@ WRONG_4_NO_RETURN = RIGHT_4.replace("    return app.test_client()\n", "    app.t
 assert len({RIGHT_4, WRONG_4_FAR_FROM_THE_EDGES, WRONG_4_CANNOT_FAIL, WRONG_4_WRONG_ROW, WRONG_4_NO_RETURN}) == 5
 
 
+def _response_415():
+    """A real response that answered 415: the object itself, where the exercise asks for its status code."""
+    import flask
+
+    app = flask.Flask("sample")
+
+    @app.post("/api/v1/predict")
+    def predict():
+        return {"error": "send JSON"}, 415
+
+    return app.test_client().post("/api/v1/predict", data="amount=42.5", content_type="text/plain")
+
+
 SAMPLES = {
     check_1: {"right": [5], "wrong": [4, "5", 500]},
-    check_2: {"right": [415], "wrong": [400, "415", 200]},
+    check_2: {"right": [415], "wrong": [400, "415", 200, _response_415()]},
     check_3: {
         "right": [
             lambda result: result.errors / result.requests,
@@ -319,8 +354,30 @@ SAMPLES = {
 
 # --- Exercise 5: schemathesis's finding as a regression test ---------------------------------------------------
 
+def _answering(status: int):
+    """The fixed split API, except that every refusal (its 400) answers ``status``: a test that does not pin
+    the 400 passes here too."""
+    import split_api
+
+    app = split_api.create_app(fixed=True)
+
+    @app.after_request
+    def other_status(response):
+        if response.status_code == 400:
+            response.status_code = status
+        return response
+
+    return app
+
+
+def _asserts(test) -> bool:
+    """Whether the function holds an ``assert`` (one compiled into it, not in a helper it calls)."""
+    return any(instruction.opname == "LOAD_ASSERTION_ERROR" for instruction in dis.get_instructions(test))
+
+
 def _regression_problem(test):
-    """None if ``test(client)`` passes on the fixed split API and fails on the planted bug; else a hint."""
+    """None if ``test(client)`` passes on the fixed split API, fails on the planted bug, and fails on apps that
+    refuse with another status than the fixed app's 400; else a hint about this test."""
     import logging
 
     import split_api
@@ -329,25 +386,40 @@ def _regression_problem(test):
         return "write a function that takes the test client: def test_zero_people_is_refused(client): ..."
     logging.getLogger("split_api").disabled = True  # the planted bug's traceback: expected here
     try:
+        fixed = _CountingClient(split_api.create_app(fixed=True).test_client())
         try:
-            test(split_api.create_app(fixed=True).test_client())
+            test(fixed)
         except AssertionError as error:
-            return f"your test fails on the fixed app too ({str(error) or 'an assert failed'}): it must pass there"
+            answered = " and ".join(str(status) for status in dict.fromkeys(fixed.statuses)) or "nothing"
+            return (f"your test fails on the fixed app too ({str(error) or 'an assert failed'}); the fixed app "
+                    f"answered {answered} to your request: your test must pass there")
         try:
             test(split_api.create_app().test_client())
         except AssertionError:
-            return None
-        return ("your test passes on the planted bug: send the body schemathesis found, and ask for the status "
-                "the fixed app answers (a 500 is not a refusal)")
+            pass
+        else:
+            if not _asserts(test):
+                return ("your test asserts nothing, so it passes on any app: end it with "
+                        "assert response.status_code == ...")
+            return ("your test passes on the planted bug: send the body schemathesis found, and ask for the status "
+                    "the fixed app answers (a 500 is not a refusal)")
+        for status in (422, 200):
+            try:
+                test(_answering(status).test_client())
+            except AssertionError:
+                continue
+            return (f"your test also passes on an app that answers {status} where the fixed app answers 400: "
+                    f"pin the status, assert response.status_code == 400, not only 'not 500'")
+        return None
     finally:
         logging.getLogger("split_api").disabled = False
 
 
 class _CountingClient:
-    """A test client that counts the requests made through it."""
+    """A test client that counts the requests made through it, and keeps the status of each answer."""
 
     def __init__(self, client):
-        self.client, self.requests = client, 0
+        self.client, self.requests, self.statuses = client, 0, []
 
     def __getattr__(self, name):
         found = getattr(self.client, name)
@@ -356,7 +428,9 @@ class _CountingClient:
 
         def counted(*args, **kwargs):
             self.requests += 1
-            return found(*args, **kwargs)
+            response = found(*args, **kwargs)
+            self.statuses.append(response.status_code)
+            return response
 
         return counted
 
@@ -400,5 +474,14 @@ def _wrong_5_asserts_nothing(client):
     client.post("/split", json={"total": 0.0, "people": 0})
 
 
+def _wrong_5_not_500(client):
+    assert client.post("/split", json={"total": 0.0, "people": 0}).status_code != 500  # 422 or 200 pass too
+
+
+def _wrong_5_422(client):
+    assert client.post("/split", json={"total": 0.0, "people": 0}).status_code == 422  # the fixed app says 400
+
+
 SAMPLES[check_5] = {"right": [_right_5, _right_5_other],
-                    "wrong": [_wrong_5_any_error, _wrong_5_valid_body, _wrong_5_asserts_nothing]}
+                    "wrong": [_wrong_5_any_error, _wrong_5_valid_body, _wrong_5_asserts_nothing, _wrong_5_not_500,
+                              _wrong_5_422]}

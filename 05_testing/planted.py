@@ -134,12 +134,14 @@ class Run:
 
 
 def run(test_file: str | Path, bugs: tuple[str, ...] = ("upper edge",), *, model_path: str | Path | None = None,
-        timeout: float = 120) -> list[Run]:
+        timeout: float = 120, folders: tuple[str, ...] | None = None) -> list[Run]:
     """Run ``python -m pytest`` on ``test_file`` against the app as it is and each planted bug, in parallel.
 
     Each run has its own fresh Python; the file is copied into a temporary folder beside
-    :data:`CONFTEST`, and each bug's copy of the app sits in a subfolder named after it.
+    :data:`CONFTEST`, and each bug's copy of the app sits in a subfolder named after it, or, where the
+    command shown must not give the bug away, after the name at the same place in ``folders``.
     """
+    names = dict(zip(bugs, folders or (), strict=False))
     with tempfile.TemporaryDirectory(prefix="planted-") as scratch:
         work = Path(scratch)
         name = Path(test_file).name
@@ -150,7 +152,7 @@ def run(test_file: str | Path, bugs: tuple[str, ...] = ("upper edge",), *, model
         for app in (AS_IT_IS, *bugs):
             pythonpath = {}
             if app != AS_IT_IS:
-                folder = app.replace(" ", "-") + "-copy"
+                folder = names.get(app) or app.replace(" ", "-") + "-copy"
                 plant(app, work / folder)
                 pythonpath = {"PYTHONPATH": os.pathsep.join([folder, *filter(None, [os.environ.get("PYTHONPATH")])])}
             report = work / f"{app.replace(' ', '-')}.xml"

@@ -147,3 +147,38 @@ def test_the_load_demo_reports_p90_and_says_why_not_p99():
 
 def test_the_chapter_stands_alone():
     assert "course summary" not in notebook_text().lower()
+
+
+# --- the exercise checks' own words -------------------------------------------------------------------------
+
+def test_exercise_4s_check_neither_names_the_bug_nor_returns_a_value(capsys):
+    assert exercises_05.check_4(exercises_05.RIGHT_4) is None
+    printed = capsys.readouterr().out
+    command = next(line for line in printed.splitlines() if "PYTHONPATH=" in line)
+    assert exercises_05.FOLDER_4 in command
+    assert "lower" not in command
+    assert "edge" not in command
+
+
+@pytest.mark.parametrize(("check", "answer", "said"), [
+    (exercises_05.check_1, "5", "the int 5"),
+    (exercises_05.check_1, 500, "the int 5"),
+    (exercises_05.check_2, exercises_05._response_415(), "store its .status_code"),
+    (exercises_05.check_5, exercises_05._wrong_5_asserts_nothing, "your test asserts nothing"),
+    (exercises_05.check_5, exercises_05._wrong_5_not_500, "answers 422 where the fixed app answers 400"),
+    (exercises_05.check_5, exercises_05._wrong_5_422, "the fixed app answered 400 to your request"),
+])
+def test_a_slip_gets_a_hint_about_that_slip(check, answer, said, capsys):
+    check(answer)
+    assert said in capsys.readouterr().out
+
+
+def error_rate(result):
+    ...  # return a number between 0 and 1
+
+
+def test_exercise_3s_skeleton_is_not_answered_yet(capsys):
+    exercises_05.check_3(error_rate)
+    assert "not answered yet" in capsys.readouterr().out
+    exercises_05.check_3(lambda result: None)
+    assert "needs a return statement" in capsys.readouterr().out

@@ -626,3 +626,23 @@ def test_rpc_batch_of_notifications_gets_no_answer(client):
     response = client.post("/rpc", json=batch)
     assert response.status_code == 204
     assert response.get_data() == b""
+
+
+def test_exercise_5_checks_the_description_the_notebook_builds():
+    """What a learner validates in the notebook (its `description` cell) is what exercise 5's check validates."""
+    from pathlib import Path
+
+    import exercises_02
+
+    notebook = Path(__file__).resolve().parent.parent / "02_rest_and_http_verbs" / "02_rest_and_http_verbs.ipynb"
+    cells = ["".join(cell["source"]) for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]]
+    source = next(cell for cell in cells if cell.startswith("rating_schema = {"))
+    namespace = {"ratings_api": ratings_api, "TOKEN": ratings_api.TEACHING_TOKEN}
+    exec(source.split("\n# A description is only worth")[0], namespace)  # noqa: S102 - the notebook's own cell
+
+    def shape(description):  # everything but the PUT's body schema, which the check does not need
+        paths = json.loads(json.dumps(description["paths"]))
+        paths["/ratings/{rating_id}"]["put"].pop("requestBody")
+        return {**description, "paths": paths}
+
+    assert shape(namespace["description"]) == shape(exercises_02.DESCRIPTION_5)
