@@ -30,6 +30,8 @@ def check_1(status):
     def hint(answer):
         if answer == 201:
             return "that request carried a token: send it without the headers=... argument"
+        if isinstance(answer, str) and answer.strip() == "401":
+            return "that is the right code, written as a string: answer with an int, 401, not \"401\""
         if answer == 403:
             return "403 means 'I know who you are and you may not'; here the server does not know who you are"
         return "which status code says 'send credentials first'? Look at the POST without a token above"
@@ -80,6 +82,9 @@ def check_2(response):
         method, path, sent = _sent(answer)
         if method != "POST" or not path.endswith("/api/v1/predict"):
             return f"that answers {method} {path}; the batch is scored by POST /api/v1/predict"
+        if answer.status_code == 400:
+            return ("the API refused that batch with 400 (read its error message): a batch is a JSON object "
+                    "whose 'transactions' holds the list, {\"transactions\": [ordinary, risky, ordinary]}")
         if not (isinstance(sent, dict) and isinstance(sent.get("transactions"), list)):
             return ("that request scored one transaction; one request scores several when its body is "
                     "{'transactions': [...]}")
@@ -463,6 +468,7 @@ def _sample_responses_2(model_path: str) -> dict:
             "wrong": [
                 client.post("/api/v1/predict", json=RISKY),                                 # one of the three
                 client.post("/api/v1/predict", json={"transactions": [ORDINARY, RISKY]}),   # two, not three
+                client.post("/api/v1/predict", json=[ORDINARY, RISKY, ORDINARY]),           # a bare list: 400
                 client.post("/api/v1/predictions", json=RISKY, headers={"Authorization": "Bearer sample-token"}),
                 [False, True, False],                                                        # typed by hand
                 [0, 1, 0],

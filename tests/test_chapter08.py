@@ -140,3 +140,25 @@ def test_the_saved_run_holds_what_the_notebook_prints():
     assert set(run) == {"queries", "rules"}
     assert set(run["queries"]) == set(monitor.QUERIES)
     assert run["rules"] == sorted(alerts.rules())
+
+
+def test_exercise_hints_name_the_slip_and_no_warning_reaches_the_learners_cell(capsys):
+    import warnings
+
+    import exercises_08
+
+    def skeleton(expected, actual): ...
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning in the learner's cell would show a machine path
+        exercises_08.check_2(exercises_08._psi_numpy_no_epsilon)
+        exercises_08.check_2(exercises_08._psi_math_no_epsilon)
+    exercises_08.check_3(exercises_08._perf_swapped)
+    exercises_08.check_3(exercises_08._perf_divides_by_zero)
+    exercises_08.check_2(skeleton)
+    exercises_08.check_3(skeleton)
+    printed = capsys.readouterr().out.splitlines()
+    assert all("count its share as 0.0001" in line for line in printed[:2]), printed
+    assert "the other way round" in printed[2] and "1.0000" in printed[2], printed
+    assert "divided by zero" in printed[3] and "0/0" in printed[3], printed
+    assert all("not answered yet" in line for line in printed[4:]), printed
