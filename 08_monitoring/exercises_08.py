@@ -184,7 +184,8 @@ def _describe_items(items: list[dict]) -> str:
 
 
 def check_3(function):
-    course.check("Exercise 3", _unanswered(function), lambda f: performance_problem(f) is None, hint=performance_problem)
+    course.check("Exercise 3", _unanswered(function), lambda f: performance_problem(f) is None,
+                 hint=performance_problem)
 
 
 # --- Samples: right and wrong answers, for the course's tests ---------------------------------------

@@ -159,6 +159,27 @@ def test_exercise_hints_name_the_slip_and_no_warning_reaches_the_learners_cell(c
     exercises_08.check_3(skeleton)
     printed = capsys.readouterr().out.splitlines()
     assert all("count its share as 0.0001" in line for line in printed[:2]), printed
-    assert "the other way round" in printed[2] and "1.0000" in printed[2], printed
-    assert "divided by zero" in printed[3] and "0/0" in printed[3], printed
+    assert "the other way round" in printed[2], printed
+    assert "1.0000" in printed[2], printed
+    assert "divided by zero" in printed[3], printed
+    assert "0/0" in printed[3], printed
     assert all("not answered yet" in line for line in printed[4:]), printed
+
+
+def test_the_notebooks_plumbing_masks_what_changes_from_run_to_run():
+    digest = "ab" * 32
+    page = (f'fraud_model_info{{digest="{digest}",version="1"}} 1.0\n# TYPE fraud_model_info gauge\n'
+            '# HELP fraud_model_info Which model\nother_total 3.0\n')
+    assert monitor.metric_lines(page, ("fraud_model_info",)) == [
+        "# TYPE fraud_model_info gauge", "# HELP fraud_model_info Which model",
+        'fraud_model_info{digest="<artefact_sha256>",version="1"} 1.0']
+    error = ValueError(f"/tmp/x/fraud_model.pkl: artefact_sha256 is {digest[:12]}…, but the pin is {'cd' * 6}…")
+    assert monitor.refusal_reason(error, {digest: "<new>", "cd" * 32: "<old>"}) == (
+        "artefact_sha256 is <new>…, but the pin is <old>…")
+
+    class Log:
+        def log(self):
+            return "2025-01-06 10:00:00,123 INFO [abc] fraud_app: POST /x 201 12ms done\nunrelated line\n"
+
+    assert monitor.request_log_lines(Log(), "abc", expected=1) == [
+        "INFO [<request id>] fraud_app: POST /x 201 <ms>ms done"]

@@ -22,4 +22,5 @@ def test_chapter_04_hints_name_a_string_code_and_a_refused_bare_list(capsys):
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Exercise")]
     string_hint, list_hint = printed[-2:]
     assert "an int, 401, not" in string_hint
-    assert "refused that batch with 400" in list_hint and '{"transactions": [' in list_hint
+    assert "refused that batch with 400" in list_hint
+    assert '{"transactions": [' in list_hint
