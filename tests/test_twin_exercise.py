@@ -24,3 +24,10 @@ def test_chapter_04_hints_name_a_string_code_and_a_refused_bare_list(capsys):
     assert "an int, 401, not" in string_hint
     assert "refused that batch with 400" in list_hint
     assert '{"transactions": [' in list_hint
+
+
+def test_chapter_04_exercise_5_says_to_turn_the_pydantic_object_into_a_dict(model_path, capsys):
+    exercises_04.check_5(exercises_04.WRONG_5_OBJECT, str(model_path))
+    printed = capsys.readouterr().out
+    assert "pydantic's model_dump" in printed
+    assert "TypeError" not in printed
