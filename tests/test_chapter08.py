@@ -68,6 +68,8 @@ def test_alerts_fire_on_the_signals_they_watch():
     quiet = {"counts": {"predictions": 1000, "flagged": 40}, "drift": {"drifted": False}, "performance": None}
     assert alerts.firing(quiet) == []
     assert alerts.firing({**quiet, "counts": {"predictions": 1000, "flagged": 51}}) == ["FraudFlaggedShareHigh"]
+    assert alerts.firing({**quiet, "counts": {"predictions": 1000, "flagged": 51}}, flagged_limit=0.08) == [], \
+        "a new model ships with its own limit"
     assert alerts.firing({**quiet, "drift": {"drifted": True}}) == ["drift"]
     low = {"recall": 0.3, "true_positives": 3, "false_negatives": 7}
     assert alerts.firing(quiet, low) == ["recall"]
