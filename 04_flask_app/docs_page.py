@@ -22,6 +22,9 @@ HERE = Path(__file__).resolve().parent
 SAVED = HERE / "saved"
 LIVE = HERE.parent / "build" / "docs"
 VIEWPORT = {"width": 1000, "height": 1100}
+#: Swagger UI (4.15) shows the description's address under the title: the machine's port, different at every
+#: run. The screenshot hides that link (from script: the app's Content-Security-Policy forbids inline styles).
+ADDRESS_LINK = ".info hgroup.main > a.link"
 
 
 async def find_chromium(playwright) -> str | None:
@@ -36,7 +39,9 @@ async def find_chromium(playwright) -> str | None:
 async def look(url: str, folder: Path = LIVE) -> dict | None:
     """What Chromium shows at ``url + "/api/docs"``: title, operations, hosts it was refused; None without Chromium.
 
-    The screenshot is written to ``folder / "api-docs.png"``, the rest to ``folder / "api-docs.json"``.
+    The screenshot, of the page down to its schemas (every operation), is written to ``folder / "api-docs.png"``,
+    the rest to ``folder / "api-docs.json"``; ``address_shown`` says whether the server's address (its port) is
+    visible.
     """
     from playwright.async_api import async_playwright
 
@@ -64,11 +69,18 @@ async def look(url: str, folder: Path = LIVE) -> dict | None:
                 "blocks => blocks.map(b => b.querySelector('.opblock-summary-method').textContent + ' ' +"
                 " b.querySelector('.opblock-summary-path').getAttribute('data-path'))")
             title = (await page.locator(".info .title").inner_text()).splitlines()[0].strip()
+            await page.locator(ADDRESS_LINK).evaluate_all("links => links.forEach(l => l.style.display = 'none')")
+            address_shown = urlsplit(url).netloc in await page.locator("body").inner_text()
             folder.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=folder / "api-docs.png")
+            # the whole page down to the list of schemas: every operation, however many there are
+            end = await page.evaluate("() => { const s = document.querySelector('section.models');"
+                                      " return s ? s.getBoundingClientRect().top + window.scrollY :"
+                                      " document.documentElement.scrollHeight; }")
+            await page.screenshot(path=folder / "api-docs.png", full_page=True,
+                                  clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": end})
         finally:
             await browser.close()
-    seen = {"title": title, "operations": operations, "other_hosts_asked": elsewhere}
+    seen = {"title": title, "operations": operations, "other_hosts_asked": elsewhere, "address_shown": address_shown}
     (folder / "api-docs.json").write_text(json.dumps(seen, indent=2) + "\n")
     return seen
 

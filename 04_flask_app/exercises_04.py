@@ -30,6 +30,8 @@ def check_1(status):
     def hint(answer):
         if answer == 201:
             return "that request carried a token: send it without the headers=... argument"
+        if isinstance(answer, str) and answer.strip() == "401":
+            return "that is the right code, written as a string: answer with an int, 401, not \"401\""
         if answer == 403:
             return "403 means 'I know who you are and you may not'; here the server does not know who you are"
         return "which status code says 'send credentials first'? Look at the POST without a token above"
@@ -80,6 +82,9 @@ def check_2(response):
         method, path, sent = _sent(answer)
         if method != "POST" or not path.endswith("/api/v1/predict"):
             return f"that answers {method} {path}; the batch is scored by POST /api/v1/predict"
+        if answer.status_code == 400:
+            return ("the API refused that batch with 400 (read its error message): a batch is a JSON object "
+                    "whose 'transactions' holds the list, {\"transactions\": [ordinary, risky, ordinary]}")
         if not (isinstance(sent, dict) and isinstance(sent.get("transactions"), list)):
             return ("that request scored one transaction; one request scores several when its body is "
                     "{'transactions': [...]}")
@@ -306,7 +311,7 @@ def create_app():
 
     @app.post("/decide")
     def decide(transaction: Transaction):  # FastAPI validates the body against this model before the call
-        outcome = model.score([...])[0]  # in place of ...: the transaction as a dict, transaction.model_dump()
+        outcome = model.score([...])[0]  # in place of ...: the transaction, as model.score takes it (see twin)
         return {"decision": ... if outcome["is_fraud"] else ...}  # "decline" or "approve", and nothing else
 
     return app
@@ -336,6 +341,11 @@ def _decides(name: str, transaction: dict):
         response = app.post(PATH_5, json=transaction)
         if response.status_code == 404:
             raise course.build.Unmet(f"POST {PATH_5} answers 404: is the route @app.post(\"{PATH_5}\")?")
+        error = app.last_error() if response.status_code >= 500 else None
+        if error and "TypeError" in error and "Transaction" in error:
+            raise course.build.Unmet("it answered 500: model.score takes a list of dicts, and FastAPI hands your "
+                                     "function a pydantic object; turn it into a dict of its fields first "
+                                     "(pydantic's model_dump, as twin/ does)")
         course.build.expect_status(response, 200, app=app)
         body = course.build.json_body(response)
         expected = _model_decisions(os.environ["FRAUD_MODEL_PATH"])[name]
@@ -433,6 +443,8 @@ WRONG_5_TYPED = RIGHT_5.replace('"decline" if outcome["is_fraud"] else "approve"
                                 '"decline" if outcome["fraud_probability"] >= 0.5 else "approve"')
 WRONG_5_DICT = RIGHT_5.replace("def decide(transaction: Transaction):", "def decide(transaction: dict):").replace(
     "transaction.model_dump()", "transaction")
+# The pydantic object itself passed to model.score, which reads dicts: a TypeError inside the model.
+WRONG_5_OBJECT = RIGHT_5.replace("transaction.model_dump()", "transaction")
 # A model of one's own, written by hand: lax types, no ranges, so it lets "42.5" and hour 24 through.
 WRONG_5_OWN_MODEL = RIGHT_5.replace("from fastapi import FastAPI\n", """from fastapi import FastAPI
 from pydantic import BaseModel
@@ -463,6 +475,7 @@ def _sample_responses_2(model_path: str) -> dict:
             "wrong": [
                 client.post("/api/v1/predict", json=RISKY),                                 # one of the three
                 client.post("/api/v1/predict", json={"transactions": [ORDINARY, RISKY]}),   # two, not three
+                client.post("/api/v1/predict", json=[ORDINARY, RISKY, ORDINARY]),           # a bare list: 400
                 client.post("/api/v1/predictions", json=RISKY, headers={"Authorization": "Bearer sample-token"}),
                 [False, True, False],                                                        # typed by hand
                 [0, 1, 0],
@@ -482,7 +495,7 @@ def _samples() -> dict:
                   "wrong": [WRONG_4_NOT_REGISTERED, WRONG_4_OPEN, WRONG_4_TYPED, WRONG_4_NO_PREFIX,
                             WRONG_4_OWN_FLASK, WRONG_4_ANY_TOKEN]},
         check_5: {"right": [RIGHT_5, RIGHT_5_OTHER],
-                  "wrong": [WRONG_5_LEAKS, WRONG_5_TYPED, WRONG_5_DICT, WRONG_5_OWN_MODEL]},
+                  "wrong": [WRONG_5_LEAKS, WRONG_5_TYPED, WRONG_5_DICT, WRONG_5_OBJECT, WRONG_5_OWN_MODEL]},
     }
 
 

@@ -43,11 +43,15 @@ def flagged_share(answer: dict) -> float | None:
     return counts["flagged"] / counts["predictions"] if counts["predictions"] else None
 
 
-def firing(answer: dict, performance: dict | None = None) -> list[str]:
-    """The alerts that a week's monitoring answer (and its performance, once labelled) would fire."""
+def firing(answer: dict, performance: dict | None = None, flagged_limit: float | None = None) -> list[str]:
+    """The alerts that a week's monitoring answer (and its performance, once labelled) would fire.
+
+    ``flagged_limit``: the flagged share above which FraudFlaggedShareHigh fires, alerts.yml's unless given (a new
+    model, which flags another share on validation, ships with its own).
+    """
     fired = []
     share = flagged_share(answer)
-    if share is not None and share > FLAGGED_SHARE_LIMIT:
+    if share is not None and share > (FLAGGED_SHARE_LIMIT if flagged_limit is None else flagged_limit):
         fired.append("FraudFlaggedShareHigh")
     if answer["drift"]["drifted"]:
         fired.append("drift")

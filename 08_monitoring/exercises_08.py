@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 import course
 import simulate
-from course.exercises import describe
+from course.exercises import NOT_ANSWERED, describe
 from fraud_app import drift
 
 
@@ -28,6 +29,18 @@ def label_share_problem(answer) -> str | None:
     if not math.isclose(answer, expected, abs_tol=0.005):
         return "add up the shares of LABEL_DELAY for the delays that are over by then: 0 weeks and 1 week"
     return None
+
+
+def _skeleton(*args): ...
+
+
+def _unanswered(function):
+    """``...`` for a function whose body is still the scaffold's ``...``, else the function itself."""
+    code = getattr(function, "__code__", None)
+    return NOT_ANSWERED if code is not None and code.co_code == _skeleton.__code__.co_code else function
+
+
+_EMPTY_BIN = "an empty bin gives an infinite or undefined score: count its share as 0.0001 first, as the app does"
 
 
 def check_1(share):
@@ -72,13 +85,21 @@ def psi_problem(function) -> str | None:
     for expected, actual in _CASES:
         counts = np.asarray(actual) * 1_000_000  # the app's function takes counts; these shares are exact
         right = drift.psi_of_counts({"proportions": expected}, counts)
-        got = function(list(expected), list(actual))
+        # numpy warns (log of 0, division by 0) instead of raising: catch that here, in words, not in the cell
+        with warnings.catch_warnings(record=True) as warned, np.errstate(all="warn"):
+            warnings.simplefilter("always")
+            try:
+                got = function(list(expected), list(actual))
+            except (ValueError, ZeroDivisionError):  # math.log(0), a / 0
+                return _EMPTY_BIN
+        if any(issubclass(w.category, RuntimeWarning) for w in warned):
+            return _EMPTY_BIN
         if got is None:
             return "your function returns nothing: end it with return and the sum"
         if isinstance(got, bool) or not isinstance(got, int | float | np.floating):
             return f"psi should return a number, not {describe(got)}"
         if not math.isfinite(got):
-            return "an empty bin gives an infinite or undefined score: count its share as 0.0001 first, as the app does"
+            return _EMPTY_BIN
         if not math.isclose(got, right, rel_tol=1e-6, abs_tol=1e-9):
             if math.isclose(got, -right, rel_tol=1e-6):
                 return "the sign is the wrong way round: (actual - expected) * ln(actual / expected) is never negative"
@@ -92,7 +113,7 @@ def _short(shares) -> str:
 
 
 def check_2(function):
-    course.check("Exercise 2", function, lambda f: psi_problem(f) is None, hint=psi_problem)
+    course.check("Exercise 2", _unanswered(function), lambda f: psi_problem(f) is None, hint=psi_problem)
 
 
 # --- Exercise 3: precision and recall from stored predictions --------------------------------------
@@ -126,18 +147,34 @@ def performance_problem(function) -> str | None:
     if not callable(function):
         return f"write a function performance(items), not {describe(function)}"
     for items, precision, recall in [*PERFORMANCE_CASES, _week_items()]:
-        got = function([dict(item) for item in items])
+        try:
+            got = function([dict(item) for item in items])
+        except ZeroDivisionError:
+            return (f"with {_describe_items(items)}, your function divided by zero: when nothing labelled is flagged "
+                    f"(or no labelled item is fraud) the ratio is 0/0, so return None for it instead of dividing")
         if not isinstance(got, dict) or not {"precision", "recall"} <= set(got):
             return f"return a dict with 'precision' and 'recall', not {describe(got)}"
+        if (precision is not None and recall is not None and not math.isclose(precision, recall)
+                and _close(got["precision"], recall) and _close(got["recall"], precision)):
+            return (f"with {_describe_items(items)}, precision is {precision:.4f} and recall {recall:.4f}: yours are "
+                    f"the other way round. Precision divides by the flagged items, recall by the fraudulent ones")
         for key, right in (("precision", precision), ("recall", recall)):
             value = got[key]
             if right is None and value is not None:
                 return (f"with {_describe_items(items)}, {key} is 0/0: return None for it, as the monitoring "
                         f"endpoint does (0 would say the model is always wrong)")
-            if right is not None and (value is None or not math.isclose(value, right, abs_tol=1e-4)):
-                return (f"with {_describe_items(items)}, {key} is {right:.4f}, yours is {value}: count the labelled "
-                        f"items only (label not None)")
+            if right is not None and not _close(value, right):
+                return (f"with {_describe_items(items)}, {key} is {right:.4f}, yours is {_number(value)}: count the "
+                        f"labelled items only (label not None)")
     return None
+
+
+def _close(value, right: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isclose(value, right, abs_tol=1e-4)
+
+
+def _number(value) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) and not isinstance(value, bool) else describe(value)
 
 
 def _describe_items(items: list[dict]) -> str:
@@ -147,7 +184,8 @@ def _describe_items(items: list[dict]) -> str:
 
 
 def check_3(function):
-    course.check("Exercise 3", function, lambda f: performance_problem(f) is None, hint=performance_problem)
+    course.check("Exercise 3", _unanswered(function), lambda f: performance_problem(f) is None,
+                 hint=performance_problem)
 
 
 # --- Samples: right and wrong answers, for the course's tests ---------------------------------------
@@ -159,6 +197,15 @@ def _psi_right(expected, actual):
 
 def _psi_no_epsilon(expected, actual):
     return sum((a - e) * math.log(a / e) if a and e else float("inf") for e, a in zip(expected, actual, strict=True))
+
+
+def _psi_numpy_no_epsilon(expected, actual):
+    e, a = np.asarray(expected), np.asarray(actual)
+    return float(np.sum((a - e) * np.log(a / e)))  # log(0): numpy warns and gives inf or nan
+
+
+def _psi_math_no_epsilon(expected, actual):
+    return sum((a - e) * math.log(a / e) for e, a in zip(expected, actual, strict=True))  # log(0) raises
 
 
 def _psi_abs_difference(expected, actual):
@@ -189,6 +236,12 @@ def _perf_zero_for_undefined(items):
     return {"precision": tp / flagged if flagged else 0.0, "recall": tp / fraud if fraud else 0.0}
 
 
+def _perf_divides_by_zero(items):
+    labelled = [i for i in items if i["label"] is not None]
+    tp = sum(i["is_fraud"] and i["label"] for i in labelled)
+    return {"precision": tp / sum(i["is_fraud"] for i in labelled), "recall": tp / sum(i["label"] for i in labelled)}
+
+
 def _perf_swapped(items):
     right = _perf_right(items)
     return {"precision": right["recall"], "recall": right["precision"]}
@@ -196,7 +249,9 @@ def _perf_swapped(items):
 
 SAMPLES = {
     check_1: {"right": [0.4, 0.40], "wrong": [40, 0.3, 0.1, 0.7, "0.4"]},
-    check_2: {"right": [_psi_right], "wrong": [_psi_no_epsilon, _psi_abs_difference, _psi_backwards, 0.2]},
+    check_2: {"right": [_psi_right], "wrong": [_psi_no_epsilon, _psi_numpy_no_epsilon, _psi_math_no_epsilon,
+                                               _psi_abs_difference, _psi_backwards, 0.2]},
     check_3: {"right": [_perf_right],
-              "wrong": [_perf_unlabelled_as_legit, _perf_zero_for_undefined, _perf_swapped, {"precision": 1}]},
+              "wrong": [_perf_unlabelled_as_legit, _perf_zero_for_undefined, _perf_divides_by_zero, _perf_swapped,
+                        {"precision": 1}]},
 }

@@ -1,7 +1,7 @@
 """Run the simulated weeks against the app, and read its monitoring endpoint week by week.
 
-Sending eight thousand transactions one request at a time would take longer than this whole chapter may
-(the API stores one prediction per POST). So the weeks are written straight into the app's database, with
+Sending eight thousand transactions one request at a time would take minutes, too long for a notebook run in
+a lesson (the API stores one prediction per POST). So the weeks are written straight into the app's database, with
 the app's own code: its model scores them (``FraudModel.score``, as every API call does) and its table
 holds them (``fraud_app.db.predictions``), each dated inside its simulated week, and the labels are set
 when they arrive. What is read back comes from the real app over HTTP: ``GET /api/v1/monitoring``.
@@ -10,6 +10,8 @@ The chapter sends real requests through the API where the API is the lesson (its
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,51 @@ import requests
 import sqlalchemy as sa
 
 from fraud_app import db
+
+#: A log line's time stamp, and a duration: they change at every run.
+_LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+_DURATION = re.compile(r" \d+ms ")
+#: An artefact's digest (SHA-256, 64 hexadecimal digits): it differs at every training.
+_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def request_log_lines(server, request_id: str, expected: int, timeout: float = 5) -> list[str]:
+    """The log lines of one request, found by its id, without the parts that change from run to run.
+
+    Waits until ``expected`` lines name the id (gunicorn writes a request's access line just after it
+    answered); the time stamp, the duration and the id itself are shown as ``<...>`` placeholders.
+    """
+    deadline = time.monotonic() + timeout
+    while server.log().count(request_id) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    found = [line for line in server.log().splitlines() if request_id in line]
+    return [_DURATION.sub(" <ms>ms ", _LOG_TIME.sub("", line)).replace(request_id, "<request id>") for line in found]
+
+
+def metric_lines(exposition: str, families: tuple[str, ...]) -> list[str]:
+    """The lines of Prometheus's text format for ``families``, in that order, each family's series sorted.
+
+    The page's order may vary, and the artefact's digest differs at every training: it reads ``<artefact_sha256>``.
+    """
+    lines = _DIGEST.sub("<artefact_sha256>", exposition).splitlines()
+    shown = []
+    for family in families:
+        shown += [line for line in lines if line.startswith((f"# HELP {family} ", f"# TYPE {family} "))]
+        shown += sorted(line for line in lines if line.startswith((f"{family}{{", f"{family} ")))
+    return shown
+
+
+def refusal_reason(error: Exception, names: dict[str, str]) -> str:
+    """Why the app refused to start (the text after the artefact's path), each digest named by ``names``.
+
+    An :class:`artefact.ArtefactError` names the artefact's path and its digests' first 12 digits, which change
+    at every run: ``names`` maps each full digest to a name such as ``"<new>"``.
+    """
+    reason = str(error).split(": ", 1)[-1]
+    for digest, name in names.items():
+        reason = reason.replace(digest[:12], name)
+    return reason
+
 
 #: Monday of the first simulated week. A fixed date in the past: the notebook prints the same every time.
 START = datetime(2025, 1, 6, tzinfo=UTC)

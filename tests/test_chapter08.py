@@ -68,6 +68,8 @@ def test_alerts_fire_on_the_signals_they_watch():
     quiet = {"counts": {"predictions": 1000, "flagged": 40}, "drift": {"drifted": False}, "performance": None}
     assert alerts.firing(quiet) == []
     assert alerts.firing({**quiet, "counts": {"predictions": 1000, "flagged": 51}}) == ["FraudFlaggedShareHigh"]
+    assert alerts.firing({**quiet, "counts": {"predictions": 1000, "flagged": 51}}, flagged_limit=0.08) == [], \
+        "a new model ships with its own limit"
     assert alerts.firing({**quiet, "drift": {"drifted": True}}) == ["drift"]
     low = {"recall": 0.3, "true_positives": 3, "false_negatives": 7}
     assert alerts.firing(quiet, low) == ["recall"]
@@ -140,3 +142,46 @@ def test_the_saved_run_holds_what_the_notebook_prints():
     assert set(run) == {"queries", "rules"}
     assert set(run["queries"]) == set(monitor.QUERIES)
     assert run["rules"] == sorted(alerts.rules())
+
+
+def test_exercise_hints_name_the_slip_and_no_warning_reaches_the_learners_cell(capsys):
+    import warnings
+
+    import exercises_08
+
+    def skeleton(expected, actual): ...
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning in the learner's cell would show a machine path
+        exercises_08.check_2(exercises_08._psi_numpy_no_epsilon)
+        exercises_08.check_2(exercises_08._psi_math_no_epsilon)
+    exercises_08.check_3(exercises_08._perf_swapped)
+    exercises_08.check_3(exercises_08._perf_divides_by_zero)
+    exercises_08.check_2(skeleton)
+    exercises_08.check_3(skeleton)
+    printed = capsys.readouterr().out.splitlines()
+    assert all("count its share as 0.0001" in line for line in printed[:2]), printed
+    assert "the other way round" in printed[2], printed
+    assert "1.0000" in printed[2], printed
+    assert "divided by zero" in printed[3], printed
+    assert "0/0" in printed[3], printed
+    assert all("not answered yet" in line for line in printed[4:]), printed
+
+
+def test_the_notebooks_plumbing_masks_what_changes_from_run_to_run():
+    digest = "ab" * 32
+    page = (f'fraud_model_info{{digest="{digest}",version="1"}} 1.0\n# TYPE fraud_model_info gauge\n'
+            '# HELP fraud_model_info Which model\nother_total 3.0\n')
+    assert monitor.metric_lines(page, ("fraud_model_info",)) == [
+        "# TYPE fraud_model_info gauge", "# HELP fraud_model_info Which model",
+        'fraud_model_info{digest="<artefact_sha256>",version="1"} 1.0']
+    error = ValueError(f"/tmp/x/fraud_model.pkl: artefact_sha256 is {digest[:12]}…, but the pin is {'cd' * 6}…")
+    assert monitor.refusal_reason(error, {digest: "<new>", "cd" * 32: "<old>"}) == (
+        "artefact_sha256 is <new>…, but the pin is <old>…")
+
+    class Log:
+        def log(self):
+            return "2025-01-06 10:00:00,123 INFO [abc] fraud_app: POST /x 201 12ms done\nunrelated line\n"
+
+    assert monitor.request_log_lines(Log(), "abc", expected=1) == [
+        "INFO [<request id>] fraud_app: POST /x 201 <ms>ms done"]

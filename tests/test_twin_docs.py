@@ -35,6 +35,7 @@ def test_the_saved_copy_shows_the_operations_of_todays_description(served):
     saved = json.loads((docs_page.SAVED / "api-docs.json").read_text())
     assert sorted(saved["operations"]) == operations(served)
     assert saved["other_hosts_asked"] == []
+    assert saved["address_shown"] is False  # no port of the machine that made it
     assert (docs_page.SAVED / "api-docs.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -45,6 +46,7 @@ def test_chromium_draws_every_operation_with_no_network(served, tmp_path):
     assert seen["title"] == "Fraud detection API"
     assert sorted(seen["operations"]) == operations(served)
     assert seen["other_hosts_asked"] == []
+    assert seen["address_shown"] is False
     assert (tmp_path / "api-docs.png").read_bytes().startswith(b"\x89PNG")
     assert json.loads((tmp_path / "api-docs.json").read_text()) == seen
 
