@@ -21,6 +21,11 @@ VOLATILE_HEADERS = {
     "server": "<the server's name and version>",
 }
 
+#: Reason phrases shown by their current standard name (RFC 9110), whatever the server says: servers that take
+#: them from Python's http.HTTPStatus (uvicorn) say "Unprocessable Entity" on Python 3.11 and 3.12 and
+#: "Unprocessable Content" from 3.13, and a notebook's output must not depend on the interpreter.
+STANDARD_REASONS = {413: "Content Too Large", 422: "Unprocessable Content"}
+
 
 def body_text(content: bytes, content_type: str | None) -> str:
     """A body as text: JSON pretty-printed, anything else as it came."""
@@ -42,7 +47,7 @@ def show(response: requests.Response, headers: tuple[str, ...] = ("Content-Type"
     Content-Type: application/json
     {"greeting": "Hello, world!"}
     """
-    print(response.status_code, response.reason)
+    print(response.status_code, STANDARD_REASONS.get(response.status_code, response.reason))
     for name in headers:
         if name in response.headers:
             print(f"{name}: {response.headers[name]}")

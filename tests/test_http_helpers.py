@@ -66,3 +66,12 @@ def test_mask_volatile_leaves_other_headers_alone():
     assert http.mask_volatile(text) == (
         "HTTP/1.1 200 OK\nDate: <the time of the response>\nserver: <the server's name and version>\nX-Date: kept\n"
     )
+
+
+@pytest.mark.parametrize("said", ["Unprocessable Entity", "Unprocessable Content"])
+def test_show_names_a_status_the_same_on_every_python(said, capsys):
+    """uvicorn takes its reason phrases from http.HTTPStatus, which renamed 422 in Python 3.13."""
+    response = requests.Response()
+    response.status_code, response.reason, response._content = 422, said, b""
+    course.show(response)
+    assert capsys.readouterr().out == "422 Unprocessable Content\n"
