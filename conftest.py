@@ -22,3 +22,21 @@ def model_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("model") / "fraud_model.pkl"
     train(ROOT / "data" / "transactions.csv", path, seed=42)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server (course/postgres.py), started once for the session, stopped at its end.
+
+    Without PostgreSQL installed, the tests that need it are skipped and say why; with CI=true they fail.
+    """
+    from course.postgres import PostgresNotFound, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresNotFound as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{error}; CI=true needs it (.ci/run installs it)", pytrace=False)
+        pytest.skip(str(error))
+    yield server
+    server.stop()

@@ -3,7 +3,6 @@
 
 import itertools
 import json
-import os
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -23,20 +22,6 @@ RISKY = {"amount": 2400.0, "hour": 3, "merchant_category": "electronics", "dista
 
 
 DATABASES = itertools.count()  # a new PostgreSQL database for each test
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    from course.postgres import PostgresNotFound, start_postgres
-
-    try:
-        server = start_postgres()
-    except PostgresNotFound as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{error}; CI=true needs it (.ci/run installs it)", pytrace=False)
-        pytest.skip(str(error))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite"])

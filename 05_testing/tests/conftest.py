@@ -109,25 +109,9 @@ def serve_with_gunicorn(model_path, auth, database_env, name):
 #
 # A test module runs its tests on both databases with
 #     pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-# Each PostgreSQL test gets an empty table in a database of a server that the session starts once.
+# Each PostgreSQL test gets an empty table in a database of a server that the session starts once (the
+# `postgres` fixture of the repository's conftest.py).
 
-
-@pytest.fixture(scope="session")
-def postgres():
-    """A throwaway PostgreSQL server (course/postgres.py), started once for the session, stopped at its end.
-
-    Without PostgreSQL installed, the tests that need it are skipped and say why; with CI=true they fail.
-    """
-    from course.postgres import PostgresNotFound, start_postgres
-
-    try:
-        server = start_postgres()
-    except PostgresNotFound as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{error}; CI=true needs it (.ci/run installs it)", pytrace=False)
-        pytest.skip(str(error))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
