@@ -11,6 +11,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 JUPYTER_PORT ?= 8888
+# `make test` runs the suites on this many pytest-xdist workers: one per core (`make test TEST_WORKERS=0`: none).
+TEST_WORKERS ?= auto
 MODEL := models/fraud_model.pkl
 BUNDLE := build/fraud-app
 NOTEBOOKS := index.ipynb $(sort $(wildcard [0-9][0-9]_*/[0-9][0-9]_*.ipynb))
@@ -32,19 +34,36 @@ help: ## list the commands (this text)
 	@echo "Start with 'make lab' (opens the course) or 'make test' (checks everything)."
 
 .PHONY: setup
-setup: $(STAMP) ## create or update .venv from the pinned requirements (nothing when up to date)
+setup: $(STAMP) ## create or update .venv with uv from the hashed lock, requirements.txt (nothing when up to date)
 
-# Rebuilt only when the pins or the course package change.
-$(STAMP): requirements.txt pyproject.toml
+# uv (https://docs.astral.sh/uv/) installs the lock in seconds where pip takes minutes. The one on the PATH
+# is used when there is one; otherwise `make setup` installs this pinned version from PyPI into $(BOOTSTRAP)
+# (a small virtual environment of its own, about 60 MB, removed by `make distclean`).
+UV_VERSION := 0.13.9
+BOOTSTRAP := .bootstrap
+UV := $(or $(shell command -v uv 2>/dev/null),$(BOOTSTRAP)/bin/uv)
+# uv trusts the operating system's certificate store, as pip and browsers do: behind a company proxy that
+# inspects TLS, the proxy's certificate is there, not in uv's own bundle.
+export UV_NATIVE_TLS ?= 1
+
+$(BOOTSTRAP)/bin/uv:
+	@$(PYTHON) tools/check_python.py
+	@echo "Installing uv $(UV_VERSION) into $(BOOTSTRAP) (once; a few seconds)"
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Rebuilt only when the lock or the course package change. `uv pip sync` makes .venv hold exactly the
+# locked set (it removes anything else), checking every download against its hash in requirements.txt.
+$(STAMP): requirements.txt pyproject.toml | $(UV)
 	@if [ ! -x $(BIN)/python ]; then \
 	  $(PYTHON) tools/check_python.py && \
 	  echo "Creating the virtual environment in $(VENV) with $$($(PYTHON) --version)" && \
-	  $(PYTHON) -m venv $(VENV); \
+	  $(UV) venv --quiet --python $(PYTHON) $(VENV); \
 	fi
 	@$(BIN)/python tools/check_python.py
-	@echo "Installing the pinned requirements into $(VENV) (the first time takes 1-2 minutes)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "Installing the locked requirements into $(VENV) with uv (the first time takes under a minute)"
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 	@echo "$(VENV) is ready."
 
@@ -62,8 +81,8 @@ test: setup ## run every check: lint, unit and API tests, every notebook under s
 	@echo "== hadolint: lint the Dockerfile of chapter 06"
 	$(BIN)/hadolint 06_docker/Dockerfile
 	@echo "== pytest: repository checks, tests of every chapter's code, and every notebook (strict nbval)"
-	$(BIN)/python -m pytest -p nbval tests 05_testing/tests $(NOTEBOOKS) \
-	  --nbval --nbval-current-env --nbval-cell-timeout=120 --nbval-sanitize-with nbval-sanitize.cfg --durations=5
+	$(BIN)/python -m pytest -p nbval -p xdist -n $(TEST_WORKERS) --dist loadgroup tests 05_testing/tests $(NOTEBOOKS) \
+	  --nbval --nbval-current-env --nbval-cell-timeout=120 --nbval-sanitize-with nbval-sanitize.cfg --durations=10
 
 .PHONY: app
 app: setup $(MODEL) ## serve the fraud app with gunicorn on http://127.0.0.1:8000 (PORT and HOST honoured)
@@ -105,11 +124,10 @@ execute: setup ## re-run every notebook in place, refreshing the committed outpu
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
 
 .PHONY: requirements
-requirements: setup ## recompile requirements*.txt from requirements*.in with pip-tools
-	$(BIN)/python -m pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+requirements: $(UV) ## update the hashed locks requirements*.txt from requirements*.in with uv (keeps pins that still fit)
+	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --strip-extras \
 	  --output-file requirements-app.txt requirements-app.in
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	$(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --strip-extras \
 	  --output-file requirements.txt requirements.in
 
 .PHONY: slides
@@ -126,5 +144,5 @@ clean: ## remove what the commands built (models/, build/, caches); keeps .venv
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
 .PHONY: distclean
-distclean: clean ## also remove the virtual environment
-	rm -rf $(VENV)
+distclean: clean ## also remove the virtual environment and the bootstrap uv
+	rm -rf $(VENV) $(BOOTSTRAP)

@@ -40,3 +40,24 @@ def postgres():
         pytest.skip(str(error))
     yield server
     server.stop()
+
+
+# Parallel runs (pytest-xdist, `make test` runs `-n auto --dist loadgroup`): every test is sent to a worker
+# with the rest of its file, so a notebook's cells run in order in one kernel and a module's fixtures are built
+# once. Files that share something outside their own temporary folders run one after the other on one worker,
+# in the order `make test` names them: the Docker engine's images and build cache (chapter 06's tests, then its
+# notebook, which builds on that cache), and the screenshots a browser test writes to build/browser/ for
+# chapters 04 and 05 to show.
+SHARED = {
+    "docker": ("tests/test_docker.py", "06_docker/06_docker.ipynb"),
+    "browser": ("05_testing/tests/test_browser.py", "tests/test_openapi_browser.py",
+                "04_flask_app/04_flask_app.ipynb", "05_testing/05_testing.ipynb"),
+}
+GROUP_OF = {path: group for group, paths in SHARED.items() for path in paths}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        item.add_marker(pytest.mark.xdist_group(GROUP_OF.get(path, path)))
