@@ -6,6 +6,7 @@
 | MODEL_SHA256 | FRAUD_MODEL_SHA256 | 64 hex digits: the artefact digest to accept | unset: not pinned (logged) |
 | DATABASE_URL | DATABASE_URL | postgresql://USER:PASSWORD@HOST/NAME or sqlite:///PATH | unset: use DATABASE |
 | DATABASE | FRAUD_DATABASE | a path | instance/predictions.sqlite3 (from the working directory) |
+| DB_TIMEOUT | FRAUD_DB_TIMEOUT_SECONDS | a whole number, 2 to 60: PostgreSQL's deadlines (fraud_app.db) | 3 |
 | API_TOKEN | FRAUD_API_TOKEN | any text | unset: stored predictions refuse every request |
 | MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | a whole number, 1024 to 104857600 | 1 MiB |
 | MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "MODEL_SHA256": None,
     "DATABASE_URL": None,
     "DATABASE": "instance/predictions.sqlite3",
+    "DB_TIMEOUT": 3,
     "API_TOKEN": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_BATCH": 1000,
@@ -93,6 +95,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
     "MODEL_SHA256": ("FRAUD_MODEL_SHA256", sha256_hex, False),
     "DATABASE_URL": ("DATABASE_URL", text, True),
     "DATABASE": ("FRAUD_DATABASE", text, False),
+    "DB_TIMEOUT": ("FRAUD_DB_TIMEOUT_SECONDS", whole_number(2, 60), False),
     "API_TOKEN": ("FRAUD_API_TOKEN", text, True),
     "MAX_CONTENT_LENGTH": ("FRAUD_MAX_BODY_BYTES", whole_number(1024, 100 * 1024 * 1024), False),
     "MAX_BATCH": ("FRAUD_MAX_BATCH", whole_number(1, 100_000), False),
@@ -113,7 +116,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
                 shown = "" if secret else f"={environ[variable]!r}"
                 raise ConfigError(f"{variable}{shown} is not valid: it accepts {accepts}") from None
     config.update(overrides or {})
-    for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH"):  # a test's mapping is checked too
+    for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH", "DB_TIMEOUT"):  # a test's mapping is checked too
         if type(config[key]) is not int or config[key] < 1:
             raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts a whole number of at least 1")
     if type(config["METRICS"]) is not bool:

@@ -25,10 +25,31 @@ after start-up, and each worker opens its own (``_after_fork_in_child``). Postgr
 kept in a pool, one pool per process. A SQLite connection is opened for each transaction and closed after
 it, as cheap as opening a file; the file is in WAL mode, where readers never wait for the writer, and a
 writer that finds another one busy waits up to BUSY_TIMEOUT_SECONDS instead of failing.
+
+Deadlines (PostgreSQL). A database that stops answering without closing its connections (a server paused,
+a host gone, a network cut) must not hold the request threads that wait on it, or the whole service stops
+answering, /health included, although it never touches the database. So every wait has a deadline,
+DB_TIMEOUT (FRAUD_DB_TIMEOUT_SECONDS, default 3 s), and a request that meets one answers 503 (fraud_app.errors):
+
+| what waits | the deadline |
+|---|---|
+| a new connection | ``connect_timeout`` (psycopg) |
+| a free connection of the pool | ``pool_timeout`` (SQLAlchemy) |
+| each round trip of a statement (the pre-ping too) | :class:`DeadlineConnection`: the connection is closed |
+| a statement the server runs too long (a lock) | ``statement_timeout`` (the server cancels it) |
+| a peer that is gone (no packet comes back) | TCP keepalives and ``tcp_user_timeout`` (the kernel) |
+
+Only the first three hold against a server that is *paused* (its kernel still acknowledges every packet,
+so TCP sees nothing wrong, and a paused server cancels nothing): the client's own clock is what counts.
+The worst case is two deadlines: a pooled connection that does not answer its pre-ping, then a new one
+that cannot connect. Once the server answers again, the next request connects afresh: nothing to restart.
+Migrations (start-up, the release phase) run without these deadlines: a second dyno waits for the
+first's migration lock as long as it takes.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import weakref
@@ -45,6 +66,10 @@ from fraud_app import migrate
 
 BUSY_TIMEOUT_SECONDS = 10  # SQLite: how long a writer waits for another
 CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long to wait for the server at start-up (unless the URL says)
+#: PostgreSQL's TCP keepalives: probe an idle connection after 30 s, every 10 s, give up after 3 unanswered;
+#: tcp_user_timeout: give up on a connection whose sent data is not acknowledged for 10 s
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+              "tcp_user_timeout": 10_000}
 MAX_ID = 2**31 - 1  # ids are INTEGER: 32 bits in PostgreSQL
 
 
@@ -172,7 +197,9 @@ def reason(error: BaseException) -> str:
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def create_engine(url: URL) -> Engine:
+def create_engine(url: URL, timeout: float | None = None) -> Engine:
+    """An engine for ``url``. ``timeout`` (seconds, PostgreSQL): the deadlines of a serving app (see above);
+    None: no deadline but the connect timeout of start-up (migrations, the release phase)."""
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(
             url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
@@ -180,12 +207,64 @@ def create_engine(url: URL) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
     else:
-        connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        connect_args = {key: value for key, value in KEEPALIVES.items() if key not in url.query}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = max(2, round(timeout)) if timeout else CONNECT_TIMEOUT_SECONDS
+        options = {}
+        if timeout:
+            options["pool_timeout"] = timeout
+            if "options" not in url.query:  # the server cancels a statement that runs longer
+                connect_args["options"] = f"-c statement_timeout={round(timeout * 1000)}"
         # pre_ping: a pooled connection that the server closed (a restart, maintenance) is replaced, not used
         # hide_parameters: an error's message never carries the transaction's values (they reach the logs)
-        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True,
+                                  **options)
+        sa.event.listen(engine, "do_connect", functools.partial(_connect_with_deadline, timeout))
     _engines.add(engine)
     return engine
+
+
+def deadline_connection_class():
+    """psycopg's Connection, with a deadline on every wait for the server (made once, on first use)."""
+    global _DeadlineConnection
+    if _DeadlineConnection is None:
+        import psycopg
+
+        class DeadlineConnection(psycopg.Connection):
+            """A psycopg connection whose every round trip has a deadline, ``deadline`` seconds (None: none).
+
+            psycopg waits for the server's answer in ``wait``, which takes a timeout that its cursors do not
+            pass; this passes one. When it expires, the connection is in an unknown state (its statement
+            sent, no answer read): it is closed, and the error says why; SQLAlchemy then sees a closed
+            connection, drops it from its pool, and the request answers 503.
+            """
+
+            deadline: float | None = None
+
+            def wait(self, gen, *args, timeout=None, **kwargs):
+                if timeout is None:
+                    timeout = self.deadline
+                try:
+                    return super().wait(gen, *args, timeout=timeout, **kwargs)
+                except psycopg.errors.OperationalError as error:
+                    if type(error).__name__ != "_WaitTimeout":  # psycopg's own (private) timeout error
+                        raise
+                    self.pgconn.finish()
+                    raise psycopg.errors.OperationalError(
+                        f"the database did not answer within {timeout:g} s: connection closed"
+                    ) from None
+
+        _DeadlineConnection = DeadlineConnection
+    return _DeadlineConnection
+
+
+_DeadlineConnection = None
+
+
+def _connect_with_deadline(timeout, dialect, connection_record, cargs, cparams):
+    connection = deadline_connection_class().connect(*cargs, **cparams)
+    connection.deadline = timeout
+    return connection
 
 
 def _sqlite_connect(dbapi_connection, connection_record) -> None:
@@ -216,19 +295,19 @@ def init_app(app: Flask) -> None:
     try:
         if url.get_backend_name() == "sqlite":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        migrating = create_engine(url)  # no deadline: a migration may wait for another's lock
     except OSError as error:  # the SQLite file's folder cannot be made
         raise DatabaseError(f"{name}: {reason(error)}") from None
     except ImportError as error:
         raise DatabaseError(f"{name}: the driver is not installed ({error}); pip install -r requirements.txt") from None
     try:
         if url.get_backend_name() == "sqlite":
-            raw = engine.raw_connection()  # a PRAGMA that changes the journal must run outside a transaction
+            raw = migrating.raw_connection()  # a PRAGMA that changes the journal must run outside a transaction
             try:
                 raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: set once, kept
             finally:
                 raw.close()
-        with engine.begin() as connection:
+        with migrating.begin() as connection:
             # Alembic brings the schema to this code's (fraud_app.migrate); two dynos starting at once
             # do not both migrate: the second waits for the first's lock, then finds nothing to do.
             migrate.upgrade(connection)
@@ -237,8 +316,9 @@ def init_app(app: Flask) -> None:
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseError(f"{name}: {reason(error)}") from None
     finally:
-        engine.dispose()  # this process (gunicorn's master) serves no request: it keeps no connection open
-    app.extensions["fraud_db"] = engine
+        migrating.dispose()  # this process (gunicorn's master) serves no request: it keeps no connection open
+    # The engine that serves requests: deadlines on every wait (PostgreSQL), no connection until the first.
+    app.extensions["fraud_db"] = create_engine(url, app.config["DB_TIMEOUT"])
 
 
 def engine() -> Engine:

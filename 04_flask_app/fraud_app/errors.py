@@ -83,15 +83,19 @@ def is_outage(error: sa.exc.DBAPIError) -> bool:
     return True
 
 
-def handle_database_down(error: sa.exc.DBAPIError):
+def handle_database_down(error: sa.exc.DBAPIError | sa.exc.TimeoutError):
     """The database does not answer (an outage, a restart): 503 with Retry-After, not a 500 that looks like a bug.
 
     The engine's pool pre-ping replaces dead connections, so the app recovers by itself once the
     database is back. The log line names the error class only: never the SQL or its parameters.
     """
-    if not is_outage(error):
+    if isinstance(error, sa.exc.TimeoutError):  # no connection of the pool came free in time
+        cause = "pool timeout"
+    elif is_outage(error):
+        cause = type(error.orig).__name__
+    else:
         return handle_unexpected(error)
-    log.error("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    log.error("database unavailable on %s %s: %s", request.method, request.path, cause)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if not wants_json():
         return render_template("error.html", error=ServiceUnavailable()), 503, headers
@@ -114,4 +118,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(sa.exc.DBAPIError, handle_database_down)
+    app.register_error_handler(sa.exc.TimeoutError, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)
