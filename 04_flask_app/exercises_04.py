@@ -468,7 +468,7 @@ def _sample_responses_2(model_path: str) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="exercises-04-") as folder:
         client = fraud_app.create_app({"MODEL_PATH": model_path, "DATABASE": str(Path(folder) / "db.sqlite3"),
-                                       "API_TOKEN": "sample-token"}).test_client()
+                                       "API_TOKEN": "sample-token-0123456789"}).test_client()
         batch = {"transactions": [ORDINARY, RISKY, ORDINARY]}
         return {
             "right": [client.post("/api/v1/predict", json=batch)],

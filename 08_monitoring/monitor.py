@@ -175,6 +175,8 @@ def send_launch_traffic(url: str, token: str, launch) -> list[dict]:
 def start_prometheus(url: str, token: str):
     """A real Prometheus scraping ``url``/metrics with ``token`` and evaluating ``alerts.yml`` (course.prometheus).
 
+    ``token``: the app's scrape-only FRAUD_METRICS_TOKEN, which reads /metrics and nothing else.
+
     Raises course.prometheus.PrometheusNotFound where none is installed.
     """
     from course import prometheus

@@ -1,7 +1,7 @@
 """A throwaway Prometheus scraping the fraud app, for chapter 08 and its test.
 
-    app = serve_gunicorn(model_path, token, folder)               # the app as production runs it: 2 workers
-    prometheus = start_prometheus(app.url, token)                 # scrapes app.url/metrics every second
+    app = serve_gunicorn(model_path, token, folder, metrics_token=scrape)  # as production runs it: 2 workers
+    prometheus = start_prometheus(app.url, scrape)                # scrapes app.url/metrics every second
     ...                                                           # send predictions to app.url
     prometheus.wait_for("sum(fraud_predictions_total)", 30)       # until a scrape has seen all 30
     run = {"queries": {QUERY: prometheus.query(QUERY)}}           # what it showed: no port, path or time
@@ -11,7 +11,8 @@
 It runs an installed Prometheus (Debian's and Ubuntu's `prometheus` package puts it in /usr/bin; or the
 program in $PROMETHEUS_BIN) in a new temporary folder: its own configuration, its own data, a free port
 of 127.0.0.1. It never touches a Prometheus already running on the machine (the package's system service
-is not started). The token it sends lives in a file of that folder that only its owner can read, named
+is not started). The token it sends is the app's scrape-only FRAUD_METRICS_TOKEN, which reads /metrics and
+nothing else (a Prometheus that holds it cannot read or delete stored predictions); it lives in a file of that folder that only its owner can read, named
 in the configuration by ``credentials_file``, so the configuration itself holds no secret and can be shown.
 Prometheus stops with the Python process that started it, even when that process is killed.
 
@@ -242,8 +243,11 @@ def start_prometheus(app_url: str, token: str, *, scrape_interval: str = "1s", r
 
 
 def serve_gunicorn(model_path: str | os.PathLike, token: str, folder: str | os.PathLike, *, workers: int = 2,
-                   name: str = "gunicorn", env: dict | None = None) -> ProcessServer:
+                   name: str = "gunicorn", env: dict | None = None, metrics_token: str | None = None) -> ProcessServer:
     """The fraud app as `make app` serves it (the course's gunicorn.conf.py, ``workers`` processes) on a free port.
+
+    ``token`` is its FRAUD_API_TOKEN, ``metrics_token`` its scrape-only FRAUD_METRICS_TOKEN (the one to give
+    Prometheus).
 
     Its database and its metrics folder (PROMETHEUS_MULTIPROC_DIR: one file per worker and kind of metric)
     are made in ``folder``.
@@ -252,7 +256,8 @@ def serve_gunicorn(model_path: str | os.PathLike, token: str, folder: str | os.P
     environment = {
         "FRAUD_MODEL_PATH": str(model_path), "FRAUD_API_TOKEN": token, "WEB_CONCURRENCY": str(workers),
         "HOST": HOST, "FRAUD_DATABASE": str(folder / "predictions.sqlite3"), "DATABASE_URL": "",
-        "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"), **(env or {}),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
+        **({"FRAUD_METRICS_TOKEN": metrics_token} if metrics_token else {}), **(env or {}),
     }
     command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
     return serve_command(command, name=name, env=environment, ready_path="/health", announce=False)

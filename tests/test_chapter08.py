@@ -102,10 +102,10 @@ def test_a_broken_rule_file_is_refused(tmp_path):
 
 def notebook_run(model_path, folder) -> dict:
     """What the chapter shows from Prometheus: the same requests, through gunicorn with two workers."""
-    token = "monitoring-test-token"
-    app = prometheus.serve_gunicorn(model_path, token, folder)
+    token, scrape = "monitoring-test-token", "monitoring-scrape-token"
+    app = prometheus.serve_gunicorn(model_path, token, folder, metrics_token=scrape)
     try:
-        scraper = monitor.start_prometheus(app.url, token)
+        scraper = monitor.start_prometheus(app.url, scrape)
         try:
             launch = simulate.week(0, rows=monitor.LAUNCH_BATCH + monitor.LAUNCH_STORED)
             auth = {"Authorization": f"Bearer {token}"}

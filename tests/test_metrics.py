@@ -128,6 +128,42 @@ def test_each_app_counts_its_own_predictions(model_path, tmp_path, client):
     assert decisions(client) == {"fraud": 0, "legit": 1}
 
 
+SCRAPE = "scrape-only-token-0123456789"
+
+
+@pytest.fixture
+def scraped_app(model_path, tmp_path):
+    app = create_app({"TESTING": True, "MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"),
+                      "API_TOKEN": TOKEN, "METRICS_TOKEN": SCRAPE})
+    yield app
+    app.extensions["fraud_db"].dispose()
+
+
+def test_the_metrics_token_reads_metrics_and_nothing_else(scraped_app):
+    client = scraped_app.test_client()
+    scrape = {"Authorization": f"Bearer {SCRAPE}"}
+    assert client.get("/metrics", headers=scrape).status_code == 200
+    assert client.get("/metrics", headers=AUTH).status_code == 200  # the API token reads metrics too
+    for method, path in [("GET", "/api/v1/predictions"), ("GET", "/api/v1/predictions/1"),
+                         ("DELETE", "/api/v1/predictions/1"), ("PUT", "/api/v1/predictions/1/label"),
+                         ("POST", "/api/v1/predictions"), ("GET", "/api/v1/monitoring")]:
+        answer = client.open(path, method=method, headers=scrape, json=ORDINARY)
+        assert answer.status_code == 401, (method, path, answer.get_data(as_text=True))
+        assert answer.json["error"]["code"] == "unauthorized"
+
+
+def test_a_metrics_token_alone_lets_prometheus_scrape(model_path, tmp_path):
+    app = create_app({"TESTING": True, "MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"),
+                      "METRICS_TOKEN": SCRAPE})
+    try:
+        client = app.test_client()
+        assert client.get("/metrics", headers={"Authorization": f"Bearer {SCRAPE}"}).status_code == 200
+        refused = client.get("/api/v1/predictions", headers={"Authorization": f"Bearer {SCRAPE}"})
+        assert refused.status_code == 503  # no API token configured: stored predictions are closed
+    finally:
+        app.extensions["fraud_db"].dispose()
+
+
 def test_without_a_configured_token_metrics_are_refused(model_path, tmp_path):
     app = create_app({"TESTING": True, "MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3")})
     try:

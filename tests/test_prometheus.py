@@ -20,6 +20,7 @@ from course.prometheus import (
 )
 
 TOKEN = "prometheus-test-token"
+SCRAPE = "prometheus-scrape-token"  # the app's FRAUD_METRICS_TOKEN: what Prometheus holds
 ORDINARY = {"amount": 42.5, "hour": 14, "merchant_category": "grocery", "distance_from_home_km": 3.2,
             "is_online": False, "is_foreign": False, "transactions_last_24h": 2, "account_age_days": 900}
 RISKY = {"amount": 2400.0, "hour": 3, "merchant_category": "electronics", "distance_from_home_km": 800.0,
@@ -37,7 +38,8 @@ def installed():
 
 
 def test_prometheus_reads_back_every_prediction_made_across_both_workers(installed, model_path, tmp_path):
-    with serve_gunicorn(model_path, TOKEN, tmp_path) as app, start_prometheus(app.url, TOKEN) as prometheus:
+    with serve_gunicorn(model_path, TOKEN, tmp_path, metrics_token=SCRAPE) as app, \
+            start_prometheus(app.url, SCRAPE) as prometheus:
         assert prometheus.targets() == [{"job": "fraud_app", "health": "up", "error": ""}]
         assert prometheus.value(QUERY) == 0, "scraped before any prediction: both decisions at 0"
 
@@ -56,6 +58,8 @@ def test_prometheus_reads_back_every_prediction_made_across_both_workers(install
         }]
         assert prometheus.value('sum(fraud_request_duration_seconds_count{endpoint="api.predict",status="200"})') > 0
 
+        scrape = {"Authorization": f"Bearer {SCRAPE}"}
+        assert requests.get(app.url + "/api/v1/predictions", headers=scrape, timeout=10).status_code == 401
         folder = prometheus.folder
     assert not folder.exists(), "Prometheus's folder (configuration, token, data) is removed when it stops"
     assert app.returncode == 0, app.log()
@@ -70,9 +74,9 @@ def test_a_saved_run_reads_back_the_same_and_is_the_same_bytes_each_time(tmp_pat
 
 
 def test_without_the_token_prometheus_reports_the_target_down(installed, model_path, tmp_path):
-    with serve_gunicorn(model_path, TOKEN, tmp_path) as app, \
+    with serve_gunicorn(model_path, TOKEN, tmp_path, metrics_token=SCRAPE) as app, \
             pytest.raises(RuntimeError, match="HTTP status 401"):
-        start_prometheus(app.url, "not-the-token")
+        start_prometheus(app.url, "not-the-token-0123456789")
 
 
 def test_the_configuration_names_the_token_file_never_the_token():

@@ -7,7 +7,8 @@
 | DATABASE_URL | DATABASE_URL | postgresql://USER:PASSWORD@HOST/NAME or sqlite:///PATH | unset: use DATABASE |
 | DATABASE | FRAUD_DATABASE | a path | instance/predictions.sqlite3 (from the working directory) |
 | DB_TIMEOUT | FRAUD_DB_TIMEOUT_SECONDS | a whole number, 2 to 60: PostgreSQL's deadlines (fraud_app.db) | 3 |
-| API_TOKEN | FRAUD_API_TOKEN | any text | unset: stored predictions refuse every request |
+| API_TOKEN | FRAUD_API_TOKEN | tokens of at least 16 characters, separated by commas | unset: stored predictions refuse every request |
+| METRICS_TOKEN | FRAUD_METRICS_TOKEN | the same: scrape-only tokens, for GET /metrics and nothing else | unset |
 | MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | a whole number, 1024 to 104857600 | 1 MiB |
 | MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
 | LOG_LEVEL | FRAUD_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR or CRITICAL | INFO |
@@ -16,6 +17,11 @@
 Every setting is checked by ``load_config``, at start-up: a bad value raises :class:`ConfigError`,
 whose message is one line naming the variable and what it accepts (the WSGI entry point prints it and
 exits with status 1). The value is shown, except for secrets, which are never repeated.
+
+FRAUD_API_TOKEN may hold several tokens, ``new,old``: to rotate one without downtime, deploy both, move
+every client to the new one, then deploy the new one alone. FRAUD_METRICS_TOKEN is what Prometheus holds:
+it reads /metrics and nothing else, so a leaked scrape configuration cannot read or delete predictions.
+A token shorter than MIN_TOKEN_CHARS stops the app at start-up: it could be guessed.
 
 Secrets such as the token only ever come from the environment (or a test's mapping), never
 from code or files in the repository. DATABASE_URL has no FRAUD_ prefix: platforms set it under that
@@ -40,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE": "instance/predictions.sqlite3",
     "DB_TIMEOUT": 3,
     "API_TOKEN": None,
+    "METRICS_TOKEN": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_BATCH": 1000,
     "LOG_LEVEL": "INFO",
@@ -50,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 PLATFORM_VARIABLES = ("DYNO", "K_SERVICE", "FLY_APP_NAME", "RENDER", "SPACE_ID")
+MIN_TOKEN_CHARS = 16
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -83,6 +91,17 @@ def on_off(raw: str) -> bool:
     return raw.strip().lower() == "on"
 
 
+def tokens(raw: str) -> tuple[str, ...]:
+    """One or more bearer tokens, separated by commas, each at least MIN_TOKEN_CHARS characters."""
+    found = tuple(token.strip() for token in raw.split(","))
+    if not all(len(token) >= MIN_TOKEN_CHARS and token.isprintable() and " " not in token for token in found):
+        raise ValueError(
+            f"tokens of at least {MIN_TOKEN_CHARS} characters without spaces, separated by commas (a long random "
+            "secret: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return found
+
+
 def sha256_hex(raw: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{64}", raw.strip()):
         raise ValueError("a SHA-256 digest: 64 hexadecimal digits (the model card's artefact_sha256)")
@@ -96,7 +115,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
     "DATABASE_URL": ("DATABASE_URL", text, True),
     "DATABASE": ("FRAUD_DATABASE", text, False),
     "DB_TIMEOUT": ("FRAUD_DB_TIMEOUT_SECONDS", whole_number(2, 60), False),
-    "API_TOKEN": ("FRAUD_API_TOKEN", text, True),
+    "API_TOKEN": ("FRAUD_API_TOKEN", tokens, True),
+    "METRICS_TOKEN": ("FRAUD_METRICS_TOKEN", tokens, True),
     "MAX_CONTENT_LENGTH": ("FRAUD_MAX_BODY_BYTES", whole_number(1024, 100 * 1024 * 1024), False),
     "MAX_BATCH": ("FRAUD_MAX_BATCH", whole_number(1, 100_000), False),
     "LOG_LEVEL": ("FRAUD_LOG_LEVEL", log_level, False),
@@ -119,6 +139,12 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH", "DB_TIMEOUT"):  # a test's mapping is checked too
         if type(config[key]) is not int or config[key] < 1:
             raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts a whole number of at least 1")
+    for key in ("API_TOKEN", "METRICS_TOKEN"):  # a test's mapping may give one token as a string
+        if isinstance(config[key], str):
+            try:
+                config[key] = tokens(config[key])
+            except ValueError as accepts:
+                raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts {accepts}") from None
     if type(config["METRICS"]) is not bool:
         raise ConfigError("FRAUD_METRICS is not valid: it accepts on or off")
     return config

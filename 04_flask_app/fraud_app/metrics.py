@@ -1,4 +1,7 @@
-"""``GET /metrics``: what the service is doing, in Prometheus's text format (token).
+"""``GET /metrics``: what the service is doing, in Prometheus's text format (a token).
+
+It takes the API token (FRAUD_API_TOKEN) or the scrape-only FRAUD_METRICS_TOKEN, the one Prometheus should
+hold: it reads this page and nothing else.
 
 Prometheus (chapter 08) fetches this page every few seconds, a *scrape*, and keeps every number as a time
 series it can graph and alert on. The app keeps three, with prometheus_client, Prometheus's own library:
@@ -41,7 +44,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from fraud_app.auth import require_token
+from fraud_app.auth import require_metrics_token
 from fraud_app.config import ConfigError
 
 bp = Blueprint("metrics", __name__)
@@ -128,7 +131,7 @@ def observe_duration(response):
 
 
 @bp.get("/metrics")
-@require_token
+@require_metrics_token
 def metrics():
     return Response(current_app.extensions["fraud_metrics"].exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 

@@ -17,14 +17,14 @@ def test_environment_configures_the_app():
     config = load_config(
         environ={
             "FRAUD_MODEL_PATH": "m.pkl",
-            "FRAUD_API_TOKEN": "s3cret",
+            "FRAUD_API_TOKEN": "s3cret-0123456789",
             "FRAUD_MAX_BATCH": "10",
             "FRAUD_DATABASE": "x.db",
         }
     )
     assert (config["MODEL_PATH"], config["API_TOKEN"], config["MAX_BATCH"], config["DATABASE"]) == (
         "m.pkl",
-        "s3cret",
+        ("s3cret-0123456789",),
         10,
         "x.db",
     )
@@ -56,8 +56,32 @@ def test_a_bad_setting_is_named_with_what_it_accepts(variable, value, accepts):
 
 def test_a_secret_setting_is_never_repeated_in_its_error():
     with pytest.raises(ConfigError) as caught:
-        load_config({"MAX_BATCH": 0}, environ={"FRAUD_API_TOKEN": "s3cret"})
+        load_config({"MAX_BATCH": 0}, environ={"FRAUD_API_TOKEN": "s3cret-0123456789"})
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("variable", ["FRAUD_API_TOKEN", "FRAUD_METRICS_TOKEN"])
+@pytest.mark.parametrize("value", ["x", "s3cret", "long-enough-token-0123,short", "long-enough-token-0123,",
+                                   "has a space in it 0123456"])
+def test_a_short_token_stops_the_app_with_one_line_that_does_not_repeat_it(variable, value):
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable} is not valid: it accepts tokens of at least 16 characters")
+    assert "\n" not in message
+    assert value not in message
+
+
+def test_a_short_token_in_a_mapping_is_refused_too():
+    with pytest.raises(ConfigError, match="FRAUD_API_TOKEN is not valid"):
+        load_config({"API_TOKEN": "x"}, environ={})
+
+
+def test_several_tokens_separated_by_commas_are_all_accepted():
+    config = load_config(environ={"FRAUD_API_TOKEN": "new-token-0123456789, old-token-0123456789",
+                                  "FRAUD_METRICS_TOKEN": "scrape-token-0123456789"})
+    assert config["API_TOKEN"] == ("new-token-0123456789", "old-token-0123456789")
+    assert config["METRICS_TOKEN"] == ("scrape-token-0123456789",)
 
 
 def test_the_log_level_is_taken(model_path, tmp_path):

@@ -154,6 +154,17 @@ def test_reads_need_the_token(client, created, auth, headers):
     assert client.get(location(created), headers=auth.valid).status_code == 200
 
 
+def test_two_tokens_during_a_rotation_are_both_accepted(client, app, created, auth):
+    """FRAUD_API_TOKEN=new,old: clients move to the new token while the old one still works; then old goes."""
+    new = "rotated-token-0123456789"
+    app.config["API_TOKEN"] = (new, auth.token)
+    for token in (new, auth.token):
+        assert client.get(location(created), headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    app.config["API_TOKEN"] = (new,)
+    assert client.get(location(created), headers=auth.valid).status_code == 401
+    assert client.get(location(created), headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
 def test_reads_are_refused_when_no_token_is_configured(client, app, created, auth):
     app.config["API_TOKEN"] = None
     response = client.get("/api/v1/predictions", headers=auth.valid)
