@@ -12,8 +12,9 @@ It runs an installed Prometheus (Debian's and Ubuntu's `prometheus` package puts
 program in $PROMETHEUS_BIN) in a new temporary folder: its own configuration, its own data, a free port
 of 127.0.0.1. It never touches a Prometheus already running on the machine (the package's system service
 is not started). The token it sends is the app's scrape-only FRAUD_METRICS_TOKEN, which reads /metrics and
-nothing else (a Prometheus that holds it cannot read or delete stored predictions); it lives in a file of that folder that only its owner can read, named
-in the configuration by ``credentials_file``, so the configuration itself holds no secret and can be shown.
+nothing else (a Prometheus that holds it cannot read or delete stored predictions). It lives in a file of
+that folder that only its owner can read, named in the configuration by ``credentials_file``, so the
+configuration itself holds no secret and can be shown.
 Prometheus stops with the Python process that started it, even when that process is killed.
 
 A run saved with :func:`save_run` holds no timestamp, port or path. (The model's digest in ``fraud_model_info``

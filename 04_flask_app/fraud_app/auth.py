@@ -49,7 +49,9 @@ def _require(view, keys: tuple[str, ...]):
             variables = " or ".join(f"FRAUD_{key}" for key in keys)
             if request.method in ("GET", "HEAD"):
                 what = "metrics" if keys != ("API_TOKEN",) else "stored predictions"
-                raise ApiError(503, "reads_disabled", f"{what} cannot be read: the server has no {variables} configured")
+                raise ApiError(
+                    503, "reads_disabled", f"{what} cannot be read: the server has no {variables} configured"
+                )
             raise ApiError(503, "writes_disabled", f"writes are disabled: the server has no {variables} configured")
         if auth is None or auth.type != "bearer" or not auth.token:
             message = "this endpoint needs the header 'Authorization: Bearer <token>'"

@@ -7,7 +7,7 @@
 | DATABASE_URL | DATABASE_URL | postgresql://USER:PASSWORD@HOST/NAME or sqlite:///PATH | unset: use DATABASE |
 | DATABASE | FRAUD_DATABASE | a path | instance/predictions.sqlite3 (from the working directory) |
 | DB_TIMEOUT | FRAUD_DB_TIMEOUT_SECONDS | a whole number, 2 to 60: PostgreSQL's deadlines (fraud_app.db) | 3 |
-| API_TOKEN | FRAUD_API_TOKEN | tokens of at least 16 characters, separated by commas | unset: stored predictions refuse every request |
+| API_TOKEN | FRAUD_API_TOKEN | tokens of 16 characters or more, separated by commas | unset: private parts refuse |
 | METRICS_TOKEN | FRAUD_METRICS_TOKEN | the same: scrape-only tokens, for GET /metrics and nothing else | unset |
 | MAX_CONTENT_LENGTH | FRAUD_MAX_BODY_BYTES | a whole number, 1024 to 104857600 | 1 MiB |
 | MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
