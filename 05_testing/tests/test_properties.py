@@ -35,7 +35,8 @@ examples = settings(
 def client(model_path, tmp_path_factory):
     """One app for all generated inputs (hypothesis calls each test many times)."""
     database = tmp_path_factory.mktemp("properties") / "predictions.sqlite3"
-    return create_app({"MODEL_PATH": str(model_path), "DATABASE": str(database), "API_TOKEN": "properties-token-01"}).test_client()
+    return create_app({"MODEL_PATH": str(model_path), "DATABASE": str(database),
+                       "API_TOKEN": "properties-token-01"}).test_client()
 
 
 def assert_client_error_or_success(response):
