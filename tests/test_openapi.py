@@ -94,7 +94,8 @@ def test_the_converter_rewrites_2020_12_into_3_0():
 
 
 EXPECTED_OPERATIONS = {
-    ("get", "/api/v1/"), ("get", "/api/v1/openapi.json"), ("get", "/health"), ("get", "/api/v1/model"),
+    ("get", "/api/v1/"), ("get", "/api/v1/openapi.json"), ("get", "/health"), ("get", "/ready"),
+    ("get", "/api/v1/model"),
     ("post", "/api/v1/predict"), ("post", "/api/v1/predictions"), ("get", "/api/v1/predictions"),
     ("get", "/api/v1/predictions/{prediction_id}"), ("delete", "/api/v1/predictions/{prediction_id}"),
     ("put", "/api/v1/predictions/{prediction_id}/label"), ("get", "/api/v1/monitoring"), ("get", "/metrics"),
@@ -113,16 +114,19 @@ def test_every_operation_of_the_app_is_described(description, app):
               for rule in app.url_map.iter_rules()
               if rule.endpoint.split(".")[0] in ("api", "openapi", "monitoring", "metrics")
               and rule.endpoint != "openapi.root_without_slash"  # a redirect to /api/v1/, not an operation
-              or rule.endpoint == "web.health" for method in rule.methods - {"HEAD", "OPTIONS"}}
+              or rule.endpoint in ("web.health", "web.ready") for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == EXPECTED_OPERATIONS
 
 
 def test_the_private_operations_need_the_bearer_token_and_the_open_ones_do_not(description):
     assert description["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": "The server's FRAUD_API_TOKEN"}
+        "type": "http", "scheme": "bearer", "description": "One of the server's FRAUD_API_TOKEN"}
+    assert description["components"]["securitySchemes"]["metricsAuth"]["scheme"] == "bearer"
     for (method, path), operation in operations(description).items():
-        private = path.startswith(("/api/v1/predictions", "/api/v1/monitoring", "/metrics"))
-        assert operation.get("security") == ([{"bearerAuth": []}] if private else None), (method, path)
+        private = path.startswith(("/api/v1/predictions", "/api/v1/monitoring"))
+        expected = [{"bearerAuth": []}, {"metricsAuth": []}] if path == "/metrics" else (
+            [{"bearerAuth": []}] if private else None)
+        assert operation.get("security") == expected, (method, path)
         if private:
             assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
 

@@ -163,6 +163,16 @@ def nullable(schema: dict) -> dict:
     return {**schema, "nullable": True}
 
 
+READY = {
+    "type": "object", "required": ["status", "model_version", "checks"], "additionalProperties": False,
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "unavailable"]},
+        "model_version": {"type": "string"},
+        "checks": {"type": "object", "required": ["database", "model"], "additionalProperties": False,
+                   "properties": {"database": {"type": "string", "enum": ["ok", "unavailable"]},
+                                  "model": {"type": "string", "enum": ["ok", "failed"]}}},
+    },
+}
 RATIO = nullable({"type": "number", "minimum": 0, "maximum": 1})
 COUNT = {"type": "integer", "minimum": 0}
 
@@ -224,7 +234,7 @@ def observing(feature_names: list[str], metrics: bool) -> dict:
     }}}
     if metrics:
         described["/metrics"] = {"get": {
-            "operationId": "metrics", "tags": ["monitoring"], "security": PRIVATE,
+            "operationId": "metrics", "tags": ["monitoring"], "security": [*PRIVATE, {"metricsAuth": []}],
             "summary": "The service's metrics in Prometheus's text format (for Prometheus to scrape)",
             "responses": responses({"200": {"description": "Prometheus's text exposition format 0.0.4",
                                             "content": {"text/plain": {"schema": {"type": "string"}}}}},
@@ -250,8 +260,22 @@ def paths(max_batch: int, page_max: int) -> dict:
             "responses": {"200": {**ok, **json_content({"type": "object", "required": ["openapi", "paths"]})}},
         }},
         "/health": {"get": {
-            "operationId": "health", "tags": ["service"], "summary": "Liveness, and the model's version",
+            "operationId": "health", "tags": ["service"],
+            "summary": "Liveness, and the model's version (never touches the database)",
             "responses": {"200": {**ok, **json_content(ref("Health"))}},
+        }},
+        "/ready": {"get": {
+            "operationId": "ready", "tags": ["service"],
+            "summary": "Readiness: the database answers and one smoke prediction works",
+            "description": "For a load balancer or a platform's check: 503 while this instance should not take "
+                           "traffic (its database does not answer). /health is liveness and touches nothing else.",
+            "responses": {
+                "200": {"description": "Ready", **json_content(READY)},
+                "503": {"description": "Not ready: `checks` says which part failed",
+                        "headers": {"Retry-After": {"description": "Seconds to wait before asking again",
+                                                    "schema": {"type": "integer", "minimum": 0}}},
+                        **json_content(READY)},
+            },
         }},
         "/api/v1/model": {"get": {
             "operationId": "modelCard", "tags": ["model"], "summary": "The model card",
@@ -334,7 +358,9 @@ def describe(model, max_batch: int, page_max: int, metrics: bool = True) -> dict
                 "Scores card transactions for fraud (a course project on synthetic data: not for real decisions). "
                 f"Model {model.version}; its card is at /api/v1/model. "
                 "Stored predictions, monitoring and metrics are private: "
-                "send the header `Authorization: Bearer <token>` (the server's FRAUD_API_TOKEN)."
+                "send the header `Authorization: Bearer <token>` (one of the server's FRAUD_API_TOKEN, a list "
+                "separated by commas during a rotation); /metrics also takes the scrape-only FRAUD_METRICS_TOKEN. "
+                "/health is liveness (never touches the database), /ready readiness."
             ),
         },
         "servers": [{"url": "../..", "description": "This app, relative to the description's own address"}],
@@ -349,8 +375,11 @@ def describe(model, max_batch: int, page_max: int, metrics: bool = True) -> dict
         "components": {
             "schemas": component_schemas(model.schema, max_batch),
             "responses": copy.deepcopy(ERRORS),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "The server's FRAUD_API_TOKEN"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the server's FRAUD_API_TOKEN"},
+                "metricsAuth": {"type": "http", "scheme": "bearer",
+                                "description": "The server's scrape-only FRAUD_METRICS_TOKEN: GET /metrics only"},
+            },
         },
     }
 

@@ -1,13 +1,19 @@
-"""The web pages: the form a person fills in, its result, and the health check."""
+"""The web pages: the form a person fills in, its result, and the health and readiness checks."""
 
 from __future__ import annotations
 
+import logging
+
+import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
 
+from fraud_app import db
+from fraud_app.errors import RETRY_AFTER_SECONDS
 from fraud_app.metrics import count_predictions
 from fraud_app.schema import number_text
 
 bp = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.app_context_processor
@@ -61,3 +67,50 @@ def form():
 def health():
     model = current_app.extensions["fraud_model"]
     return {"status": "ok", "model_version": model.version}
+
+
+def smoke_transaction(schema) -> dict:
+    """A valid transaction of the schema's defaults (the form's), for the readiness check's prediction."""
+    values = {}
+    for feature in schema.features:
+        if "default" in feature:
+            values[feature["name"]] = feature["default"]
+        elif feature["type"] == "category":
+            values[feature["name"]] = feature["categories"][0]
+        elif feature["type"] == "bool":
+            values[feature["name"]] = False
+        else:
+            values[feature["name"]] = feature.get("min", 0)
+    return schema.validate(values)
+
+
+@bp.get("/ready")
+def ready():
+    """Readiness: may this instance take traffic? The database answers and the model scores one transaction.
+
+    /health is liveness (the process answers: never restart it while it does) and touches nothing else;
+    /ready is what a load balancer or a platform's check asks before sending requests here: 503 while
+    the database does not answer (within FRAUD_DB_TIMEOUT_SECONDS), so traffic goes elsewhere, and no
+    restart. The smoke prediction is not counted in the metrics.
+    """
+    model = current_app.extensions["fraud_model"]
+    checks = {"database": "ok", "model": "ok"}
+    try:
+        with db.engine().connect() as connection:
+            connection.execute(sa.select(1))
+    except sa.exc.SQLAlchemyError as error:
+        log.error("not ready: the database does not answer: %s", type(getattr(error, "orig", None) or error).__name__)
+        checks["database"] = "unavailable"
+    try:
+        outcome = model.score([smoke_transaction(model.schema)])[0]
+        if not 0.0 <= outcome["fraud_probability"] <= 1.0:
+            raise ValueError("a probability outside [0, 1]")
+    except Exception as error:  # noqa: BLE001 - whatever breaks the model makes the instance not ready
+        log.error("not ready: the smoke prediction failed: %s", type(error).__name__)
+        checks["model"] = "failed"
+    ok = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ok else "unavailable", "model_version": model.version, "checks": checks}
+    headers = {"Cache-Control": "no-store"}
+    if not ok:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return body, 200 if ok else 503, headers

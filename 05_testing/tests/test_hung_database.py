@@ -74,6 +74,9 @@ def test_a_paused_database_answers_writes_503_in_seconds_and_health_at_once(
                 writes.append(write())
 
         futures = [writers.submit(keep_writing) for _ in range(6)]
+        started = time.monotonic()
+        not_ready = session.get(url + "/ready", timeout=30)
+        ready_seconds = time.monotonic() - started
         health, predict = [], []
         while time.monotonic() - paused_at < PAUSE - 2:
             started = time.monotonic()
@@ -91,6 +94,9 @@ def test_a_paused_database_answers_writes_503_in_seconds_and_health_at_once(
         for pid in server_processes:
             os.kill(pid, signal.SIGCONT)
 
+    assert not_ready.status_code == 503, not_ready.text  # readiness says what liveness does not
+    assert not_ready.json()["checks"]["database"] == "unavailable"
+    assert ready_seconds < 2 * DEADLINE + 1.5, ready_seconds
     assert max(health) < 1, health
     assert max(predict) < 1, predict
     assert writes, "no write finished while the database was paused"

@@ -333,11 +333,31 @@ def test_a_database_outage_is_a_503_and_heals_by_itself(model_path, postgres, au
             assert response.status_code == 503, response.get_data(as_text=True)
             assert response.headers["Retry-After"].isdigit()
             assert response.get_json()["error"]["code"] == "database_unavailable"
+        not_ready = client.get("/ready")  # readiness says so; liveness does not (it never touches the database)
+        assert not_ready.status_code == 503
+        assert not_ready.get_json()["checks"] == {"database": "unavailable", "model": "ok"}
+        assert not_ready.headers["Retry-After"].isdigit()
+        assert client.get("/health").status_code == 200
         with postgres.connect() as admin:  # and comes back: no restart of the app
             admin.execute("ALTER DATABASE outage ALLOW_CONNECTIONS true")
-        assert client.get("/api/v1/predictions", headers=auth.valid).get_json()["total"] == 1
+        assert client.get("/api/v1/predictions", headers=auth.valid).status_code == 200
+        assert client.get("/ready").get_json() == {"status": "ready", "model_version": app.extensions[
+            "fraud_model"].version, "checks": {"database": "ok", "model": "ok"}}
     finally:
         app.extensions["fraud_db"].dispose()
+
+
+def test_ready_is_503_when_the_model_cannot_score(app, client, monkeypatch):
+    assert client.get("/ready").status_code == 200
+
+    def broken(self, X):
+        raise RuntimeError("the model is broken")
+
+    monkeypatch.setattr(FraudModel, "predict_proba", broken)
+    answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"] == {"database": "ok", "model": "failed"}
+    assert answer.headers["Cache-Control"] == "no-store"
 
 
 # --- 8. The model's threads ---------------------------------------------------------------------------------
