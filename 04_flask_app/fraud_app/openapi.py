@@ -376,7 +376,8 @@ def describe(model, max_batch: int, page_max: int, metrics: bool = True) -> dict
             "schemas": component_schemas(model.schema, max_batch),
             "responses": copy.deepcopy(ERRORS),
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the server's FRAUD_API_TOKEN"},
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "One of the server's FRAUD_API_TOKEN"},
                 "metricsAuth": {"type": "http", "scheme": "bearer",
                                 "description": "The server's scrape-only FRAUD_METRICS_TOKEN: GET /metrics only"},
             },
