@@ -10,7 +10,8 @@ import pytest
 
 import train
 from fraud_app import create_app, drift
-from fraud_app.monitoring import LAST_MAX
+from fraud_app import monitoring as monitoring_module
+from fraud_app.monitoring import LAST_DEFAULT, LAST_MAX
 
 TOKEN = "monitoring-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -60,7 +61,7 @@ def test_an_empty_database_answers_zeros_and_nulls(client, app):
     assert body == {
         "model_version": model.version,
         "threshold": round(model.threshold, 6),
-        "window": {"last": None, "since": None, "first_at": None, "last_at": None, "model_versions": []},
+        "window": {"last": LAST_DEFAULT, "since": None, "first_at": None, "last_at": None, "model_versions": []},
         "counts": {"predictions": 0, "labelled": 0, "flagged": 0},
         "performance": None,
         "drift": drift.report(model.metadata["reference"], []),
@@ -192,6 +193,23 @@ def test_a_bad_query_is_a_400_in_the_api_error_shape(client, query, message):
     answer = client.get(f"/api/v1/monitoring{query}", headers=AUTH)
     assert answer.status_code == 400
     assert answer.json == {"error": {"code": "bad_query", "message": message}}
+
+
+def test_without_last_the_window_is_bounded_by_the_default(client, monkeypatch):
+    """No `last`: the LAST_DEFAULT most recent, never the whole table (300,000 rows took 7 s)."""
+    monkeypatch.setattr(monitoring_module, "LAST_DEFAULT", 3)
+    stored = [store(client, ORDINARY) for _ in range(5)]
+    body = monitoring(client)
+    assert body["window"]["last"] == 3
+    assert body["counts"]["predictions"] == 3
+    assert body["window"]["first_at"] == stored[2]["created_at"]
+    assert monitoring(client, f"?since={stored[0]['created_at']}")["counts"]["predictions"] == 3
+    assert monitoring(client, "?last=5")["counts"]["predictions"] == 5
+
+
+def test_monitoring_answers_are_never_cached(client):
+    for query in ("", "?last=0"):  # an answer, and an error
+        assert client.get(f"/api/v1/monitoring{query}", headers=AUTH).headers["Cache-Control"] == "no-store"
 
 
 def test_the_cap_itself_is_accepted(client):

@@ -110,12 +110,13 @@ predictions = sa.Table(
     sa.Column("threshold", sa.Float, nullable=False),
     sa.Column("model_version", sa.Text, nullable=False),
     sa.Column("label", sa.Boolean, nullable=True),  # the confirmed outcome; NULL until known
-    sa.Column("created_at", UTCTimestamp, nullable=False),
+    sa.Column("created_at", UTCTimestamp, nullable=False, index=True),  # a monitoring window by time (0002)
     sa.Column("updated_at", UTCTimestamp, nullable=False),
     sqlite_autoincrement=True,  # SQLite too never reuses the id of a deleted row
 )
 
-#: The CREATE TABLE that this definition gives (shown by schema_sql; revision 0001 of the migrations makes it).
+#: The CREATE TABLE that this definition gives (shown by schema_sql; revision 0001 of the migrations makes it,
+#: 0002 adds the index on created_at).
 CREATE = sa.schema.CreateTable(predictions, if_not_exists=True)
 
 

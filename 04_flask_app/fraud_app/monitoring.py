@@ -1,11 +1,15 @@
 """``GET /api/v1/monitoring``: is the model still right? Live performance from labels, and input drift (token).
 
-Over the stored predictions, or a window of them:
+Over a window of the stored predictions, never more than LAST_MAX of them:
 
-    GET /api/v1/monitoring                                    every stored prediction
-    GET /api/v1/monitoring?last=500                           the 500 most recent (by id), at most LAST_MAX
-    GET /api/v1/monitoring?since=2026-05-20T00:00:00Z         those created at or after that moment
+    GET /api/v1/monitoring                                    the LAST_DEFAULT (10,000) most recent (by id)
+    GET /api/v1/monitoring?last=500                           the 500 most recent, at most LAST_MAX (100,000)
+    GET /api/v1/monitoring?since=2026-05-20T00:00:00Z         the 10,000 most recent created at or after that moment
     GET /api/v1/monitoring?since=2026-05-20T00:00:00Z&last=500   the 500 most recent of those
+
+A window is bounded by default: without ``last`` the answer covers the LAST_DEFAULT most recent predictions
+(``window.last`` says so), so that a request never reads a table of any size (300,000 rows took 7 s). The
+window by time reads through the index on ``created_at`` (migration 0002).
 
 ``since`` is an ISO 8601 time; one without a time zone is taken as UTC, like every time the API shows.
 The answer::
@@ -46,13 +50,15 @@ bp = Blueprint("monitoring", __name__, url_prefix="/api/v1")
 
 #: The largest ``last``: a window's drift reads every input in it, and a hundred thousand take seconds.
 LAST_MAX = 100_000
+#: The window without ``last``: the most recent ten thousand, enough for drift and a week of labels.
+LAST_DEFAULT = 10_000
 SINCE_MAX_CHARS = 64  # "2026-05-20T09:30:00.123456+05:30" is 32
 
 
-def last_arg() -> int | None:
+def last_arg() -> int:
     raw = request.args.get("last")
     if raw is None:
-        return None
+        return LAST_DEFAULT
     # ASCII digits only: int() would also take "٥" (an Arabic-Indic five), "1_0" and " 7 ".
     if raw.isascii() and raw.isdigit() and len(raw) <= 20 and 1 <= int(raw) <= LAST_MAX:
         return int(raw)
@@ -93,6 +99,13 @@ def performance(counts: dict) -> dict | None:
         "recall": ratio(tp, tp + fn),
         **{key: counts[key] for key in ("true_positives", "false_positives", "false_negatives", "true_negatives")},
     }
+
+
+@bp.after_request
+def no_store(response):
+    """Monitoring answers describe stored predictions: no cache (a browser's, a proxy's) keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/monitoring")

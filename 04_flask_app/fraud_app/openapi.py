@@ -188,7 +188,8 @@ def monitoring_schema(feature_names: list[str]) -> dict:
             "threshold": {"type": "number", "minimum": 0, "maximum": 1},
             "window": {"type": "object", "required": ["last", "since", "first_at", "last_at", "model_versions"],
                        "properties": {
-                           "last": nullable({"type": "integer", "minimum": 1}),
+                           "last": {"type": "integer", "minimum": 1,
+                                    "description": "The window's bound: the query's last, else the default"},
                            "since": nullable({"type": "string", "format": "date-time"}),
                            "first_at": nullable({"type": "string", "format": "date-time"}),
                            "last_at": nullable({"type": "string", "format": "date-time"}),
@@ -222,9 +223,15 @@ def observing(feature_names: list[str], metrics: bool) -> dict:
     described = {"/api/v1/monitoring": {"get": {
         "operationId": "monitoring", "tags": ["monitoring"], "security": PRIVATE,
         "summary": "Is the model still right? Counts, live performance from labels, input drift",
+        "description": f"Over a window of stored predictions: by default the {monitoring.LAST_DEFAULT:,} most recent "
+                       f"(`last` changes it, up to {monitoring.LAST_MAX:,}; `since` starts it at a time). Answers "
+                       "carry `Cache-Control: no-store`.",
         "parameters": [
-            {"name": "last", "in": "query", "description": "Only the most recent N stored predictions",
-             "schema": {"type": "integer", "minimum": 1, "maximum": monitoring.LAST_MAX}},
+            {"name": "last", "in": "query",
+             "description": "Only the most recent N stored predictions (of those since `since`). Without it, the "
+                            f"window is the {monitoring.LAST_DEFAULT:,} most recent: never the whole table",
+             "schema": {"type": "integer", "minimum": 1, "maximum": monitoring.LAST_MAX,
+                        "default": monitoring.LAST_DEFAULT}},
             {"name": "since", "in": "query",
              "description": "Only those stored at or after this ISO 8601 time (UTC when it has no zone)",
              "schema": {"type": "string", "format": "date-time", "maxLength": monitoring.SINCE_MAX_CHARS}},

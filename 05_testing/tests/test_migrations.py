@@ -25,6 +25,32 @@ def test_a_new_database_is_migrated_to_the_head_revision(model_path, tmp_path):
     assert revision_of(tmp_path / "new.sqlite3") == migrate.head()
 
 
+def indexes_of(path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions'")}
+
+
+def test_created_at_is_indexed_for_the_monitoring_window(model_path, tmp_path):
+    app_on(model_path, tmp_path / "new.sqlite3")
+    assert "ix_predictions_created_at" in indexes_of(tmp_path / "new.sqlite3")
+    with contextlib.closing(sqlite3.connect(tmp_path / "new.sqlite3")) as connection:
+        plan = " ".join(str(row) for row in connection.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM predictions WHERE created_at >= '2026-01-01'"))
+    assert "ix_predictions_created_at" in plan
+
+
+def test_a_database_of_an_older_release_gets_the_index(model_path, tmp_path):
+    path = tmp_path / "at_0001.sqlite3"
+    app_on(model_path, path)
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:  # as revision 0001 left it
+        connection.execute("DROP INDEX ix_predictions_created_at")
+        connection.execute("UPDATE alembic_version SET version_num = '0001'")
+    app_on(model_path, path)
+    assert revision_of(path) == migrate.head() == "0002"
+    assert "ix_predictions_created_at" in indexes_of(path)
+
+
 def test_an_older_table_without_a_column_is_refused_at_start_up_not_at_the_first_write(model_path, tmp_path):
     path = tmp_path / "old.sqlite3"
     with contextlib.closing(sqlite3.connect(path)) as connection:
