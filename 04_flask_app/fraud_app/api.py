@@ -3,7 +3,7 @@
     GET    /api/v1/model                      the model card (metadata, schema, metrics)
     POST   /api/v1/predict                    score one transaction, or {"transactions": [...]}
     POST   /api/v1/predictions                score and store a prediction (token)   201 + Location
-    GET    /api/v1/predictions                list stored predictions (?limit=&offset=) (token)
+    GET    /api/v1/predictions                list stored predictions (?limit=&after=) (token)
     GET    /api/v1/predictions/<id>           one stored prediction (token)          200 / 404
     PUT    /api/v1/predictions/<id>/label     record the confirmed outcome (token)   200 / 404
     DELETE /api/v1/predictions/<id>           remove it (token)                      204 / 404
@@ -181,10 +181,28 @@ def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
 @bp.get("/predictions")
 @require_token
 def list_predictions():
+    """A page of stored predictions, oldest first; ``next`` is the link to the following page.
+
+    Pages are keyset pages: ``?after=<id>`` answers the predictions whose id is above it, so a prediction
+    deleted (or stored) between two pages never makes the next one skip or repeat a row, as an ``offset``
+    would, and no page is slower than the first. ``offset`` is still accepted (older clients); ``total`` is
+    counted on the first page only (without ``after``), null on the following ones.
+    """
     limit = int_arg("limit", current_app.config["PAGE_LIMIT_DEFAULT"], 1, current_app.config["PAGE_LIMIT_MAX"])
     offset = int_arg("offset", 0, 0, db.MAX_ID)  # no more rows than ids
-    items, total = db.page(limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    after = int_arg("after", None, 0, db.MAX_ID)
+    items, total, more = db.page(limit, offset, after)
+    # A relative reference, resolved against this request's URL: right behind a path prefix too.
+    following = f"predictions?limit={limit}&after={items[-1]['id']}" if more else None
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "after": after, "next": following}
+
+
+@bp.after_request
+def no_store(response):
+    """Stored predictions are card transactions: no cache (a browser's, a proxy's) keeps a copy of any answer."""
+    if request.path.startswith("/api/v1/predictions"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def found(prediction: dict | None, prediction_id: int) -> dict:

@@ -388,12 +388,16 @@ def stored_model(schema) -> type[BaseModel]:
 
 @functools.lru_cache(maxsize=64)
 def page_model(schema) -> type[BaseModel]:
-    """A page of stored predictions, oldest first."""
+    """A page of stored predictions, oldest first; ``next`` links to the following page (null on the last)."""
     return pydantic.create_model(
         "PredictionPage",
         __config__=ConfigDict(extra="forbid", title="PredictionPage"),
         items=(list[stored_model(schema)], ...),
-        total=(Annotated[int, Field(ge=0, description="How many are stored in all")], ...),
+        total=(Annotated[int, Field(ge=0)] | None, Field(
+            description="How many are stored in all: on the first page (no `after`) only, null after it")),
         limit=(Annotated[int, Field(ge=1)], ...),
         offset=(Annotated[int, Field(ge=0)], ...),
+        after=(Annotated[int, Field(ge=0)] | None, Field(description="The `after` of the request, or null")),
+        next=(str | None, Field(description="The following page, relative to this URL "
+                                            "(`predictions?limit=N&after=ID`); null on the last page")),
     )

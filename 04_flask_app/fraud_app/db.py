@@ -383,16 +383,24 @@ def get(prediction_id: int) -> dict | None:
         return _get(connection, prediction_id)
 
 
-def page(limit: int, offset: int) -> tuple[list[dict], int]:
-    """Predictions ``offset`` to ``offset + limit``, oldest first, and how many there are in all."""
+def page(limit: int, offset: int = 0, after: int | None = None) -> tuple[list[dict], int | None, bool]:
+    """Up to ``limit`` predictions, oldest first: those with an id above ``after`` (a keyset page: no row is
+    skipped or repeated when others are deleted or added between pages), after skipping ``offset``.
+
+    Returns the page, how many are stored in all (counted on a first page only, ``after`` None: counting
+    the table is a scan, not worth repeating on every page) and whether more follow.
+    """
     with engine().connect() as connection:
         if connection.dialect.name == "postgresql":  # one snapshot: the page and the total agree
             connection.execution_options(isolation_level="REPEATABLE READ")  # (a SQLite transaction is one)
-        rows = connection.execute(
-            sa.select(predictions).order_by(predictions.c.id).limit(limit).offset(min(offset, MAX_ID))
-        ).all()
-        total = connection.scalar(sa.select(sa.func.count()).select_from(predictions))
-    return [as_resource(row) for row in rows], total
+        query = sa.select(predictions).order_by(predictions.c.id).limit(limit + 1).offset(min(offset, MAX_ID))
+        if after is not None:
+            query = query.where(predictions.c.id > after)
+        rows = connection.execute(query).all()
+        total = None
+        if after is None:
+            total = connection.scalar(sa.select(sa.func.count()).select_from(predictions))
+    return [as_resource(row) for row in rows[:limit]], total, len(rows) > limit
 
 
 def set_label(prediction_id: int, label: bool) -> dict | None:

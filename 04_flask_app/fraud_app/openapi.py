@@ -317,10 +317,20 @@ def paths(max_batch: int, page_max: int) -> dict:
             "get": {
                 "operationId": "listPredictions", "tags": ["predictions"], "security": PRIVATE,
                 "summary": "List stored predictions, oldest first, a page at a time",
+                "description": "Keyset pages: follow `next` (`predictions?limit=N&after=ID`, the predictions whose "
+                               "id is above ID), which never skips nor repeats a prediction when others are deleted "
+                               "or stored between pages. `total` is counted on the first page only (null with "
+                               "`after`). `offset` still works, for older clients, with those flaws. Answers carry "
+                               "`Cache-Control: no-store`.",
                 "parameters": [
                     {"name": "limit", "in": "query", "description": "How many to answer at most",
                      "schema": {"type": "integer", "minimum": 1, "maximum": page_max, "default": 20}},
-                    {"name": "offset", "in": "query", "description": "How many to skip",
+                    {"name": "after", "in": "query",
+                     "description": "Only predictions whose id is above this one (the last id of the previous page)",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+                    {"name": "offset", "in": "query",
+                     "description": "How many to skip (older clients; prefer `after`, which stays right when "
+                                    "predictions are deleted between pages)",
                      "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}},
                 ],
                 "responses": responses({"200": {**ok, **json_content(ref("PredictionPage"))}},

@@ -187,7 +187,38 @@ def test_listing_is_paginated(client, auth, transaction):
     assert client.get("/api/v1/predictions?limit=100&offset=50", headers=auth.valid).get_json()["items"] == []
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "offset=-1", "offset=1.5", "limit="])
+def test_following_next_walks_every_prediction_once(client, auth, transaction):
+    make(client, auth, transaction, 23)
+    seen, url, pages = [], "/api/v1/predictions?limit=10", []
+    while url is not None:
+        page = client.get(url, headers=auth.valid).get_json()
+        pages.append(page)
+        seen += [item["id"] for item in page["items"]]
+        url = None if page["next"] is None else "/api/v1/" + page["next"]  # relative to .../predictions
+    assert seen == list(range(1, 24))
+    assert [len(page["items"]) for page in pages] == [10, 10, 3]
+    assert pages[0]["total"] == 23 and pages[1]["total"] is None  # counted on the first page only
+    assert pages[1]["after"] == 10 and pages[0]["next"] == "predictions?limit=10&after=10"
+
+
+def test_a_deletion_between_pages_skips_nothing(client, auth, transaction):
+    """Offset pages shift when a row before them goes: the keyset page after the last id seen does not."""
+    make(client, auth, transaction, 6)
+    first = client.get("/api/v1/predictions?limit=2", headers=auth.valid).get_json()
+    assert [item["id"] for item in first["items"]] == [1, 2]
+    assert client.delete("/api/v1/predictions/1", headers=auth.valid).status_code == 204
+    following = client.get("/api/v1/" + first["next"], headers=auth.valid).get_json()
+    assert [item["id"] for item in following["items"]] == [3, 4]  # offset=2 would now answer 4, 5
+
+
+def test_stored_predictions_are_never_cached(client, auth, created):
+    for path in ("/api/v1/predictions", location(created), "/api/v1/predictions/999"):
+        assert client.get(path, headers=auth.valid).headers["Cache-Control"] == "no-store", path
+    assert created.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "offset=-1", "offset=1.5", "limit=",
+                                   "after=-1", "after=x", "after=" + "9" * 12])
 def test_bad_pagination_is_a_400_naming_the_parameter(client, query, auth):
     response = client.get(f"/api/v1/predictions?{query}", headers=auth.valid)
     assert response.status_code == 400
