@@ -144,6 +144,12 @@ def database_url(config) -> URL:
             "postgresql://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
         ) from None
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        if any("@" in (part or "") for part in (url.username, url.host, url.database)):  # postgresql:///u:p@h/db
+            raise DatabaseError(
+                f"DATABASE_URL={hide_password(raw)!r} is not a database URL (an @ is left in its host or database "
+                "name: a mistyped :// or a password holding an unescaped @, which must be written %40); expected "
+                "postgresql://USER:PASSWORD@HOST:PORT/NAME"
+            )
         return url.set(drivername="postgresql+psycopg")  # psycopg 3, the driver requirements.txt installs
     if url.drivername in ("sqlite", "sqlite+pysqlite"):
         if url.database in (None, "", ":memory:"):
@@ -153,25 +159,36 @@ def database_url(config) -> URL:
             )
         return url.set(drivername="sqlite+pysqlite")
     raise DatabaseError(
-        f"DATABASE_URL={url.render_as_string(hide_password=True)} names a database this app does not use "
+        f"DATABASE_URL={hide_password(raw)} names a database this app does not use "
         f"({url.drivername!r}); use postgresql://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
     )
 
 
-def hide_password(text: str) -> str:
-    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***.
+SECRET_QUERY_KEYS = ("password", "sslpassword")
 
-    SQLAlchemy renders a URL it can parse with the password hidden (``render_as_string(hide_password=True)``).
-    For text it cannot parse, everything between ``user:`` and the last ``@`` is hidden: a password may hold
-    any character, ``/``, ``@``, ``:`` and ``%`` included.
+
+def hide_password(text: str) -> str:
+    """``text`` (a database URL, maybe mistyped) with anything that may be a password replaced by ***.
+
+    SQLAlchemy renders a URL it can parse with the password hidden (``render_as_string(hide_password=True)``);
+    a password in the query (``?password=``) is hidden too. Text that is not a well-formed URL (it cannot be
+    parsed, or an ``@`` is left in its host or database: ``postgresql:/user:pass@host/db``,
+    ``postgresql:///user:pass@host/db``, a password holding an unescaped ``@``) keeps only its scheme and
+    what follows its last ``@``: a password may hold any character, ``/``, ``@``, ``:`` and ``%`` included.
     """
     try:
         url = make_url(text)
     except (sa.exc.ArgumentError, ValueError):
         url = None
-    if url is not None and url.host is not None and "@" not in (url.host or ""):
-        return url.render_as_string(hide_password=True)
-    return re.sub(r"(://[^/:@]*:).*@", r"\1***@", text)
+    if url is not None and not any("@" in (part or "") for part in (url.username, url.host, url.database)):
+        secrets = {key: "***" for key in SECRET_QUERY_KEYS if key in url.query}
+        return url.update_query_dict(secrets).render_as_string(hide_password=True)
+    if "@" not in text and text.count(":") <= 1 and url is None:
+        return text  # no user:password@ in it: nothing to hide ("not a url")
+    if re.search(r"^[^:/@]+://[^/:@]*:.*@", text):  # scheme://user:...@: the user kept, up to the last @ hidden
+        return re.sub(r"(://[^/:@]*:).*@", r"\1***@", text)
+    scheme = text.split(":", 1)[0] if ":" in text else ""
+    return f"{scheme}:***@{text.rsplit('@', 1)[1]}" if "@" in text else f"{scheme}:***"
 
 
 def describe(url: URL, config) -> str:
@@ -183,7 +200,7 @@ def describe(url: URL, config) -> str:
 
 def describe_storage(app: Flask) -> str:
     """The storage backend, for the start-up line: its URL with the password hidden."""
-    return database_url(app.config).render_as_string(hide_password=True)
+    return hide_password(database_url(app.config).render_as_string(hide_password=False))
 
 
 def reason(error: BaseException) -> str:

@@ -61,8 +61,18 @@ def test_database_url_comes_from_the_environment_under_its_platform_name():
         ("sqlite:///:memory:", "DATABASE_URL=sqlite:///:memory: is a database in memory"),
         (f"postgresql://fraud:{PASSWORD}@127.0.0.1:1/fraud",  # nothing listens on port 1
          "DATABASE_URL=postgresql://fraud:***@127.0.0.1:1/fraud: connection failed: "),
+        (f"postgresql:/fraud:{PASSWORD}@db.example/fraud",  # one slash
+         "DATABASE_URL='postgresql:***@db.example/fraud' is not a database URL"),
+        (f"postgresql:fraud:{PASSWORD}@db.example/fraud", "DATABASE_URL='postgresql:***@db.example/fraud' is not"),
+        (f"postgresql:///fraud:{PASSWORD}@db.example/fraud",  # three slashes: parsed as a database name
+         "DATABASE_URL='postgresql:***@db.example/fraud' is not a database URL (an @ is left in its host"),
+        (f"postgresql://fraud:{PASSWORD}@x@db.example/fraud",  # an @ in the password, unescaped
+         "DATABASE_URL='postgresql://fraud:***@db.example/fraud' is not a database URL (an @ is left"),
+        (f"postgresql://127.0.0.1:1/fraud?password={PASSWORD}",
+         "DATABASE_URL=postgresql://127.0.0.1:1/fraud?password=%2A%2A%2A: connection failed"),
     ],
-    ids=["unparseable", "bad-port", "unknown-scheme", "memory", "memory-named", "unreachable"],
+    ids=["unparseable", "bad-port", "unknown-scheme", "memory", "memory-named", "unreachable", "one-slash",
+         "no-slash", "three-slashes", "at-in-password", "password-in-query"],
 )
 def test_a_bad_database_url_stops_the_app_at_start_up(model_path, url, message):
     with pytest.raises(DatabaseError) as caught:
