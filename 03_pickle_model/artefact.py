@@ -314,6 +314,7 @@ def load_artefact(
     json_path: str | os.PathLike | None = None,
     *,
     expected_sha256: str | None = None,
+    refuse_version_skew: bool = False,
 ) -> tuple[Any, dict]:
     """Load a model saved by :func:`save_artefact`, after checking that it can be trusted.
 
@@ -327,7 +328,9 @@ def load_artefact(
        versions in the metadata, or scikit-learn raises its ``InconsistentVersionWarning`` (the
        pickle holds estimators saved by another scikit-learn version, which may not behave the same
        in this one), emit **one** :class:`ArtefactVersionWarning` that names each difference and
-       what to do about it.
+       what to do about it. With ``refuse_version_skew`` (a production server), raise one
+       :class:`ArtefactError` instead: before unpickling when the metadata names other versions, after it
+       when scikit-learn says so.
 
     Returns ``(model, metadata)``.
     """
@@ -335,10 +338,14 @@ def load_artefact(
     payload = _verified_bytes(pkl_path, metadata)
     _check_digest(pkl_path, payload, metadata, expected_sha256)
     recorded = metadata["versions"] if isinstance(metadata["versions"], dict) else {}
+    if refuse_version_skew and version_differences(recorded):
+        _refuse_skew(pkl_path, version_differences(recorded))
     model, sklearn_said = _unpickle(pkl_path, payload, recorded)
     differences = version_differences(recorded)
     if sklearn_said:
         differences.append("scikit-learn's InconsistentVersionWarning: " + "; ".join(sklearn_said))
+    if differences and refuse_version_skew:
+        _refuse_skew(pkl_path, differences)
     if differences:
         lines = "\n".join(f"  - {line}" for line in differences)
         warnings.warn(
@@ -349,6 +356,14 @@ def load_artefact(
             stacklevel=2,
         )
     return model, metadata
+
+
+def _refuse_skew(pkl_path, differences: list[str]) -> None:
+    raise ArtefactError(
+        f"{pkl_path}: was made with other library versions ({'; '.join(differences)}); a pickled model is only "
+        f"guaranteed to behave the same with its own: install those or {RETRAIN} (FRAUD_ALLOW_VERSION_SKEW=on "
+        "serves it anyway)"
+    )
 
 
 def to_array(rows: list[dict], features: list[dict]):

@@ -34,7 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(config))
     logs.init_app(app)
 
-    model = app.extensions["fraud_model"] = FraudModel.load(app.config["MODEL_PATH"], app.config["MODEL_SHA256"])
+    model = app.extensions["fraud_model"] = FraudModel.load(
+        app.config["MODEL_PATH"], app.config["MODEL_SHA256"], production=app.config["PRODUCTION"],
+        allow_version_skew=app.config["ALLOW_VERSION_SKEW"],
+    )
     db.init_app(app)
 
     security.init_app(app)

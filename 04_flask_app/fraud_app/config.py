@@ -13,6 +13,8 @@
 | MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
 | LOG_LEVEL | FRAUD_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR or CRITICAL | INFO |
 | METRICS | FRAUD_METRICS | on or off: GET /metrics and the counts behind it (fraud_app.metrics) | on |
+| ENV | FRAUD_ENV | production or development: production is treated as a platform for the artefact | development |
+| ALLOW_VERSION_SKEW | FRAUD_ALLOW_VERSION_SKEW | on or off: production serves an artefact of other versions | off |
 
 Every setting is checked by ``load_config``, at start-up: a bad value raises :class:`ConfigError`,
 whose message is one line naming the variable and what it accepts (the WSGI entry point prints it and
@@ -30,6 +32,10 @@ name when they attach a database (Heroku Postgres, Render, Fly.io); it may hold 
 PLATFORM is detected, not set: the name of the first of PLATFORM_VARIABLES that the environment holds
 (Heroku sets DYNO, Cloud Run K_SERVICE, Fly.io FLY_APP_NAME, Render RENDER, Hugging Face Spaces SPACE_ID).
 On a platform the app trusts its proxy's X-Forwarded-Proto and wants HTTPS (fraud_app.security).
+
+PRODUCTION is detected too: on a platform, or with FRAUD_ENV=production (a server of your own). There the
+model artefact fails closed (fraud_app.model): no FRAUD_MODEL_SHA256 pin, or other library versions than
+the artefact's (unless FRAUD_ALLOW_VERSION_SKEW=on), stop the app before anything is unpickled.
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_LIMIT_DEFAULT": 20,
     "PAGE_LIMIT_MAX": 100,
     "PLATFORM": None,
+    "ENV": "development",
+    "ALLOW_VERSION_SKEW": False,
+    "PRODUCTION": False,
 }
 
 PLATFORM_VARIABLES = ("DYNO", "K_SERVICE", "FLY_APP_NAME", "RENDER", "SPACE_ID")
@@ -102,6 +111,12 @@ def tokens(raw: str) -> tuple[str, ...]:
     return found
 
 
+def environment_name(raw: str) -> str:
+    if raw.strip().lower() not in ("production", "development"):
+        raise ValueError("production or development")
+    return raw.strip().lower()
+
+
 def sha256_hex(raw: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{64}", raw.strip()):
         raise ValueError("a SHA-256 digest: 64 hexadecimal digits (the model card's artefact_sha256)")
@@ -121,6 +136,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
     "MAX_BATCH": ("FRAUD_MAX_BATCH", whole_number(1, 100_000), False),
     "LOG_LEVEL": ("FRAUD_LOG_LEVEL", log_level, False),
     "METRICS": ("FRAUD_METRICS", on_off, False),
+    "ENV": ("FRAUD_ENV", environment_name, False),
+    "ALLOW_VERSION_SKEW": ("FRAUD_ALLOW_VERSION_SKEW", on_off, False),
 }
 
 
@@ -147,4 +164,5 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
                 raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts {accepts}") from None
     if type(config["METRICS"]) is not bool:
         raise ConfigError("FRAUD_METRICS is not valid: it accepts on or off")
+    config["PRODUCTION"] = bool(config["PRODUCTION"] or config["PLATFORM"] or config["ENV"] == "production")
     return config

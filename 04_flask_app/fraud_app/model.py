@@ -31,6 +31,8 @@ pipeline (a learner's variant with another scaler, an imputer, a pandas output) 
 from __future__ import annotations
 
 import logging
+import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +43,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import ThreadpoolController
 
-from artefact import load_artefact, to_array
+from artefact import ArtefactError, ArtefactVersionWarning, load_artefact, to_array
 from fraud_app.schema import Schema
 
 log = logging.getLogger(__name__)
@@ -152,6 +154,55 @@ class FittedPreparation:
         return out
 
 
+def smoke_transaction(schema: Schema) -> dict:
+    """A valid transaction of the schema's defaults (the form's): for the checks at load time and in /ready."""
+    values = {}
+    for feature in schema.features:
+        if "default" in feature:
+            values[feature["name"]] = feature["default"]
+        elif feature["type"] == "category":
+            values[feature["name"]] = feature["categories"][0]
+        elif feature["type"] == "bool":
+            values[feature["name"]] = False
+        else:
+            values[feature["name"]] = feature.get("min", 0)
+    return schema.validate(values)
+
+
+def check_pipeline(path: str, pipeline: Any, schema: Schema) -> None:
+    """Raise ArtefactError (one line) unless ``pipeline`` is the model its metadata describes.
+
+    A digest proves that the bytes are the ones written, not that they hold a model: an artefact made by
+    mistake (or on purpose) from another object would load, /health would say ok and every prediction
+    would fail. So: a scikit-learn Pipeline, fitted on the schema's features (their number, and their names
+    when it knows them), a classifier of two classes with predict_proba, that scores the schema's defaults
+    with a probability.
+    """
+    def refuse(why: str):
+        raise ArtefactError(f"{path}: the unpickled object is not the pipeline its metadata describes: {why}")
+
+    if not isinstance(pipeline, Pipeline):
+        refuse(f"it is a {type(pipeline).__module__}.{type(pipeline).__qualname__}, not a scikit-learn Pipeline")
+    if not hasattr(pipeline, "predict_proba"):
+        refuse("its last step has no predict_proba")
+    fitted = getattr(pipeline, "n_features_in_", None)
+    if fitted != len(schema.features):
+        refuse(f"it was fitted on {fitted} features, the schema has {len(schema.features)}")
+    names = getattr(pipeline, "feature_names_in_", None)
+    if names is not None and list(names) != schema.names:
+        refuse(f"it was fitted on the features {list(names)}, the schema's are {schema.names}")
+    classes = getattr(pipeline, "classes_", None)
+    if classes is None or len(classes) != 2:
+        refuse("it is not a fitted classifier of two classes (legitimate, fraud)")
+    try:
+        probabilities = pipeline.predict_proba(to_array([smoke_transaction(schema)], schema.features))
+        fraud = float(probabilities[0][1])
+    except Exception as error:  # noqa: BLE001 - whatever it raises, it is not a model that can serve
+        refuse(f"it cannot score the schema's default transaction ({type(error).__name__}: {error})")
+    if len(probabilities) != 1 or len(probabilities[0]) != 2 or not (math.isfinite(fraud) and 0 <= fraud <= 1):
+        refuse("its predict_proba does not answer one probability per class")
+
+
 @dataclass(frozen=True)
 class FraudModel:
     """A fitted pipeline with its metadata, its feature schema and its decision threshold."""
@@ -173,15 +224,40 @@ class FraudModel:
         object.__setattr__(self, "preparation", preparation)  # a frozen dataclass: set once, here
 
     @classmethod
-    def load(cls, path: str, expected_sha256: str | None = None) -> FraudModel:
+    def load(cls, path: str, expected_sha256: str | None = None, *, production: bool = False,
+             allow_version_skew: bool = False) -> FraudModel:
         """Load and verify ``path`` (and the JSON beside it); raises ArtefactError if untrustworthy.
 
         ``expected_sha256`` (FRAUD_MODEL_SHA256) pins the artefact: any other is refused, even one whose
-        pickle and metadata agree with each other.
+        pickle and metadata agree with each other. In ``production`` (a platform, or FRAUD_ENV=production)
+        the artefact fails closed, each refusal one line, before anything is unpickled where it can be:
+
+        - no pin: refused (an unpinned artefact is whatever the disk holds, and unpickling runs its code);
+        - other library versions than the artefact's: refused, unless ``allow_version_skew``
+          (FRAUD_ALLOW_VERSION_SKEW=on); elsewhere they are one warning line in the log;
+        - an unpickled object that is not the pipeline the metadata describes (:func:`check_pipeline`):
+          refused everywhere.
         """
-        pipeline, metadata = load_artefact(path, expected_sha256=expected_sha256)
+        if production and expected_sha256 is None:
+            raise ArtefactError(
+                f"{path}: not pinned: in production (a platform, or FRAUD_ENV=production) the app serves only the "
+                "artefact it was told to trust; set FRAUD_MODEL_SHA256 to the artefact_sha256 of the model you "
+                "approved (its model card)"
+            )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ArtefactVersionWarning)
+            pipeline, metadata = load_artefact(path, expected_sha256=expected_sha256,
+                                               refuse_version_skew=production and not allow_version_skew)
+        for warning in caught:
+            if issubclass(warning.category, ArtefactVersionWarning):
+                log.warning("model: %s", " ".join(str(warning.message).split()))  # one line, in the app's log
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno,
+                                       source=warning.source)
+        schema = Schema(metadata["features"])
+        check_pipeline(str(path), pipeline, schema)
         # Only now are scikit-learn's OpenMP and numpy's BLAS loaded, so only now can threadpoolctl see them.
-        return cls(pipeline, metadata, Schema(metadata["features"]), ThreadpoolController())
+        return cls(pipeline, metadata, schema, ThreadpoolController())
 
     @property
     def version(self) -> str:

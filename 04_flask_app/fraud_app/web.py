@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template, request
 from fraud_app import db
 from fraud_app.errors import RETRY_AFTER_SECONDS
 from fraud_app.metrics import count_predictions
+from fraud_app.model import smoke_transaction
 from fraud_app.schema import number_text
 
 bp = Blueprint("web", __name__)
@@ -67,21 +68,6 @@ def form():
 def health():
     model = current_app.extensions["fraud_model"]
     return {"status": "ok", "model_version": model.version}
-
-
-def smoke_transaction(schema) -> dict:
-    """A valid transaction of the schema's defaults (the form's), for the readiness check's prediction."""
-    values = {}
-    for feature in schema.features:
-        if "default" in feature:
-            values[feature["name"]] = feature["default"]
-        elif feature["type"] == "category":
-            values[feature["name"]] = feature["categories"][0]
-        elif feature["type"] == "bool":
-            values[feature["name"]] = False
-        else:
-            values[feature["name"]] = feature.get("min", 0)
-    return schema.validate(values)
 
 
 @bp.get("/ready")

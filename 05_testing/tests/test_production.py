@@ -234,10 +234,15 @@ def test_gunicorn_refuses_an_artefact_other_than_the_pin(model_path, tmp_path):
 
 # --- 10. Platforms ------------------------------------------------------------------------------------------
 
+def pin_of(model_path) -> str:
+    return json.loads(Path(model_path).with_suffix(".json").read_text())["artefact_sha256"]
+
+
 @pytest.fixture
 def platform_app(model_path, tmp_path, auth, monkeypatch):
     monkeypatch.setenv("DYNO", "web.1")
-    return create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db"), "API_TOKEN": auth.token})
+    return create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "d.db"), "API_TOKEN": auth.token,
+                       "MODEL_SHA256": pin_of(model_path)})
 
 
 def test_on_a_platform_a_write_over_plain_http_is_refused(platform_app, auth, transaction):
@@ -258,11 +263,143 @@ def test_on_a_platform_without_database_url_the_app_warns(platform_app, caplog, 
     logging.getLogger("fraud_app").propagate = True
     try:
         with caplog.at_level(logging.WARNING, logger="fraud_app"):
-            create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "e.db")})
+            create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "e.db"),
+                        "MODEL_SHA256": pin_of(model_path)})
     finally:
         logging.getLogger("fraud_app").propagate = False
     assert any("DATABASE_URL" in r.getMessage() and "lost at the next restart" in r.getMessage()
                for r in caplog.records), caplog.text
+
+
+# --- 6. The artefact fails closed in production ------------------------------------------------------------
+
+class Touch:
+    """Unpickling this object creates a file: the stand-in for a pickle that runs harmful code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def rewritten(model_path, folder: Path, obj, **metadata_changes) -> Path:
+    """A self-consistent artefact (its own digest right) holding ``obj``, with the real model's metadata."""
+    from artefact import REQUIRED_KEYS, save_artefact
+
+    real = json.loads(Path(model_path).with_suffix(".json").read_text())
+    metadata = {key: real[key] for key in REQUIRED_KEYS}
+    path = folder / "swapped.pkl"
+    save_artefact(obj, {**metadata, **metadata_changes}, path)
+    return path
+
+
+PLATFORMS = [{"DYNO": "web.1"}, {"K_SERVICE": "fraud"}, {"FLY_APP_NAME": "fraud"}, {"RENDER": "true"},
+             {"SPACE_ID": "me/fraud"}, {"FRAUD_ENV": "production"}]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda env: next(iter(env)))
+def test_in_production_an_unpinned_artefact_stops_the_app_before_it_is_unpickled(
+        model_path, tmp_path, monkeypatch, platform):
+    marker = tmp_path / "pickle-code-ran"
+    swapped = rewritten(model_path, tmp_path, Touch(marker))
+    for variable, value in platform.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(ArtefactError) as caught:
+        create_app({"MODEL_PATH": str(swapped), "DATABASE": str(tmp_path / "d.db")})
+    assert "not pinned" in str(caught.value)
+    assert "FRAUD_MODEL_SHA256" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert not marker.exists(), "the pickle's code ran"
+
+
+def test_gunicorn_on_a_platform_without_a_pin_exits_with_one_line(model_path, tmp_path):
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "d.sqlite3"), "PORT": "0",
+           "PATH": str(Path(sys.executable).parent), "DYNO": "web.1"}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    lines = [line for line in output.splitlines() if "fraud_app cannot start" in line]
+    assert len(lines) == 1
+    assert "not pinned" in lines[0]
+    assert "Traceback" not in output
+
+
+def test_fraud_env_accepts_production_or_development_only():
+    from fraud_app.config import ConfigError, load_config
+
+    assert load_config(environ={"FRAUD_ENV": "production"})["PRODUCTION"] is True
+    assert load_config(environ={"FRAUD_ENV": "development"})["PRODUCTION"] is False
+    assert load_config(environ={"RENDER": "true"})["PRODUCTION"] is True
+    with pytest.raises(ConfigError, match="FRAUD_ENV='prod' is not valid: it accepts production or development"):
+        load_config(environ={"FRAUD_ENV": "prod"})
+    with pytest.raises(ConfigError, match="FRAUD_ALLOW_VERSION_SKEW='yes' is not valid: it accepts on or off"):
+        load_config(environ={"FRAUD_ALLOW_VERSION_SKEW": "yes"})
+
+
+def other_versions(model_path, tmp_path) -> Path:
+    """The real pipeline, with metadata that says it was made with another scikit-learn."""
+    import pickle
+
+    real = json.loads(Path(model_path).with_suffix(".json").read_text())
+    pipeline = pickle.loads(Path(model_path).read_bytes())
+    return rewritten(model_path, tmp_path, pipeline, versions={**real["versions"], "scikit-learn": "0.24.2"})
+
+
+def test_in_production_other_library_versions_stop_the_app(model_path, tmp_path, monkeypatch):
+    path = other_versions(model_path, tmp_path)
+    pin = json.loads(path.with_suffix(".json").read_text())["artefact_sha256"]
+    monkeypatch.setenv("FRAUD_ENV", "production")
+    config = {"MODEL_PATH": str(path), "DATABASE": str(tmp_path / "d.db"), "MODEL_SHA256": pin}
+    with pytest.raises(ArtefactError) as caught:
+        create_app(config)
+    message = str(caught.value)
+    assert "other library versions (scikit-learn: trained with 0.24.2, running " in message
+    assert "FRAUD_ALLOW_VERSION_SKEW=on" in message
+    assert "\n" not in message
+    app = create_app({**config, "ALLOW_VERSION_SKEW": True})  # served anyway, when told to
+    assert app.extensions["fraud_model"].digest == pin
+
+
+def test_off_a_platform_other_versions_are_one_warning_line_in_the_log(model_path, tmp_path, capsys):
+    import warnings
+
+    path = other_versions(model_path, tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning left to Python (several lines on stderr) fails the test
+        create_app({"MODEL_PATH": str(path), "DATABASE": str(tmp_path / "d.db")})
+    captured = capsys.readouterr()
+    lines = [line for line in captured.out.splitlines() if "scikit-learn: trained with 0.24.2" in line]
+    assert len(lines) == 1, captured.out
+    assert " WARNING " in lines[0]
+    assert "ArtefactVersionWarning" not in captured.err
+
+
+class NotAModel:
+    pass
+
+
+@pytest.mark.parametrize(("obj", "why"), [
+    ({"a": "dict"}, "it is a builtins.dict, not a scikit-learn Pipeline"),
+    (NotAModel(), "not a scikit-learn Pipeline"),
+    ("the tiny pipeline", "it was fitted on 1 features, the schema has 8"),
+    ("an unfitted pipeline", "it was fitted on None features"),
+])
+def test_an_unpickled_object_that_is_not_the_described_pipeline_stops_the_app(model_path, tmp_path, obj, why):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if obj == "the tiny pipeline":
+        obj = make_pipeline(StandardScaler(), LogisticRegression()).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    elif obj == "an unfitted pipeline":
+        obj = make_pipeline(StandardScaler(), LogisticRegression())
+    path = rewritten(model_path, tmp_path, obj)
+    with pytest.raises(ArtefactError) as caught:
+        create_app({"MODEL_PATH": str(path), "DATABASE": str(tmp_path / "d.db")})
+    assert "the unpickled object is not the pipeline its metadata describes" in str(caught.value)
+    assert why in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_locally_plain_http_is_fine_and_gets_no_hsts(client, auth, transaction):
