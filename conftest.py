@@ -56,6 +56,12 @@ SHARED = {
 GROUP_OF = {path: group for group, paths in SHARED.items() for path in paths}
 
 
+def pytest_configure(config):
+    # Registered here too: a run without pytest-xdist (`-p xdist` not given, plugins not autoloaded, as in
+    # course.run_pytest's child process) would otherwise refuse the marker under --strict-markers.
+    config.addinivalue_line("markers", "xdist_group(name): run with the other tests of this group on one worker")
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
