@@ -115,6 +115,10 @@ bundle: setup $(MODEL) ## write build/fraud-app/: the app, its model, Procfile, 
 bench: setup $(MODEL) ## the serving benchmark (127.0.0.1 only, under 2 minutes): table and chart in build/bench/
 	$(BIN)/python tools/bench.py --model $(MODEL) --out build/bench $(BENCH_ARGS)
 
+.PHONY: binder-link
+binder-link: ## print the Binder launch link (and its badge) of this repository, from its GitHub remote
+	@$(PYTHON) tools/binder_link.py $(if $(REMOTE),--remote $(REMOTE),)
+
 .PHONY: nav
 nav: setup ## regenerate the navigation bars, index.ipynb's contents and the README's chapter table
 	$(BIN)/python tools/navigation.py

@@ -56,6 +56,11 @@ SHARED = {
 GROUP_OF = {path: group for group, paths in SHARED.items() for path in paths}
 
 
+def pytest_configure(config):
+    # Declared here too, for runs without xdist (its own declaration comes only with the plugin).
+    config.addinivalue_line("markers", "xdist_group(name): run with the other tests of this group on one worker")
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:

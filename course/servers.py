@@ -193,6 +193,7 @@ class ProcessServer(BackgroundServer):
         child_env = {**os.environ, **(env or {}), "PORT": str(port)}
         # The server's own log goes to a file, not into the notebook; `server.log()` reads it.
         self._log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)  # noqa: SIM115
+        self._final_log: str | None = None
         self._process = subprocess.Popen(
             args,
             cwd=cwd,
@@ -211,10 +212,17 @@ class ProcessServer(BackgroundServer):
         return self._process.poll()
 
     def log(self) -> str:
-        """Everything the process has written to stdout and stderr so far."""
+        """Everything the process has written to stdout and stderr so far (after a stop: all it wrote)."""
+        if self._final_log is not None:
+            return self._final_log
         return Path(self._log.name).read_text(errors="replace")
 
-    def _shutdown(self, timeout: float = 10) -> None:
+    #: How long a stop waits for the process to end on SIGTERM before it sends SIGKILL: gunicorn's own
+    #: graceful_timeout. A quiet machine needs about a second; a busy one may need many, and a stop's exit
+    #: status must not depend on the machine's load.
+    STOP_TIMEOUT = 30
+
+    def _shutdown(self, timeout: float = STOP_TIMEOUT) -> None:
         if self._process.poll() is None:
             os.killpg(self._process.pid, signal.SIGTERM)  # what a platform sends on shutdown
             try:
@@ -223,6 +231,8 @@ class ProcessServer(BackgroundServer):
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         self._log.close()
+        # Kept in memory, so that a failing test can still show what the stopped process wrote.
+        self._final_log = Path(self._log.name).read_text(errors="replace")
         Path(self._log.name).unlink(missing_ok=True)
 
 
