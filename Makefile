@@ -81,7 +81,7 @@ test: setup ## run every check: lint, unit and API tests, every notebook under s
 	@echo "== hadolint: lint the Dockerfile of chapter 06"
 	$(BIN)/hadolint 06_docker/Dockerfile
 	@echo "== pytest: repository checks, tests of every chapter's code, and every notebook (strict nbval)"
-	$(BIN)/python -m pytest -p nbval -p xdist -n $(TEST_WORKERS) --dist loadgroup tests 05_testing/tests $(NOTEBOOKS) \
+	$(BIN)/python -m pytest -p nbval -p xdist -n $(TEST_WORKERS) --dist loadfile tests 05_testing/tests $(NOTEBOOKS) \
 	  --nbval --nbval-current-env --nbval-cell-timeout=120 --nbval-sanitize-with nbval-sanitize.cfg --durations=10
 
 .PHONY: app

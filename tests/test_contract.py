@@ -224,3 +224,14 @@ def test_readme_gives_the_two_commands_first_and_the_windows_steps():
         assert step in readme
     for section in ("## Install", "## Run", "## Test", "## Binder", "## Troubleshooting"):
         assert section in readme
+
+
+def test_the_parallel_groups_name_files_that_exist():
+    """conftest.py's SHARED and FIRST name files of the repository: a renamed one would silently leave its group."""
+    import conftest
+
+    for paths in conftest.SHARED.values():
+        for path in paths:
+            assert (ROOT / path).is_file(), path
+    for scope in conftest.FIRST:
+        assert scope in conftest.SHARED or (ROOT / scope).is_file(), scope
