@@ -258,7 +258,7 @@ def find_program(name: str) -> str:
     return shutil.which(name, path=os.pathsep.join([here, os.environ.get("PATH", "")])) or name
 
 
-def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float = 30) -> None:
+def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float = 60) -> None:
     """Poll ``server.url + path`` until it answers with any HTTP status.
 
     Raises RuntimeError (and stops the server) when it does not answer in time, or when
@@ -333,7 +333,7 @@ def serve_command(
     env: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
     ready_path: str = "/",
-    timeout: float = 30,
+    timeout: float = 60,
     announce: bool = True,
     wait: bool = True,
 ) -> ProcessServer:
