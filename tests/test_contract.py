@@ -235,3 +235,10 @@ def test_the_parallel_groups_name_files_that_exist():
             assert (ROOT / path).is_file(), path
     for scope in conftest.FIRST:
         assert scope in conftest.SHARED or (ROOT / scope).is_file(), scope
+
+
+def test_the_readmes_windows_commands_are_powershell():
+    """The Windows steps say PowerShell, so they set variables as PowerShell does, not with cmd.exe's `set`."""
+    readme = (ROOT / "README.md").read_text()
+    assert not re.search(r"`set \w+=", readme), "cmd.exe syntax in a PowerShell instruction"
+    assert '$env:FRAUD_MODEL_PATH = "models\\fraud_model.pkl"' in readme
