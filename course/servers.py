@@ -180,6 +180,8 @@ class AsgiThreadServer(BackgroundServer):
 class ProcessServer(BackgroundServer):
     """A command running as a child process, in its own process group."""
 
+    _final_log: str | None = None  # what it wrote, once stopped (its log file is then gone)
+
     def __init__(
         self,
         command: str | Sequence[str],
@@ -193,7 +195,6 @@ class ProcessServer(BackgroundServer):
         child_env = {**os.environ, **(env or {}), "PORT": str(port)}
         # The server's own log goes to a file, not into the notebook; `server.log()` reads it.
         self._log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)  # noqa: SIM115
-        self._final_log: str | None = None
         self._process = subprocess.Popen(
             args,
             cwd=cwd,

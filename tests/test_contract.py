@@ -228,7 +228,11 @@ def test_readme_gives_the_two_commands_first_and_the_windows_steps():
 
 def test_the_parallel_groups_name_files_that_exist():
     """conftest.py's SHARED and FIRST name files of the repository: a renamed one would silently leave its group."""
-    import conftest
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
 
     for paths in conftest.SHARED.values():
         for path in paths:
