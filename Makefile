@@ -81,7 +81,7 @@ test: setup ## run every check: lint, unit and API tests, every notebook under s
 	@echo "== hadolint: lint the Dockerfile of chapter 06"
 	$(BIN)/hadolint 06_docker/Dockerfile
 	@echo "== pytest: repository checks, tests of every chapter's code, and every notebook (strict nbval)"
-	$(BIN)/python -m pytest -p nbval -p xdist -n $(TEST_WORKERS) --dist loadgroup tests 05_testing/tests $(NOTEBOOKS) \
+	$(BIN)/python -m pytest -p nbval -p xdist -n $(TEST_WORKERS) --dist loadfile tests 05_testing/tests $(NOTEBOOKS) \
 	  --nbval --nbval-current-env --nbval-cell-timeout=120 --nbval-sanitize-with nbval-sanitize.cfg --durations=10
 
 .PHONY: app
@@ -114,6 +114,10 @@ bundle: setup $(MODEL) ## write build/fraud-app/: the app, its model, Procfile, 
 .PHONY: bench
 bench: setup $(MODEL) ## the serving benchmark (127.0.0.1 only, under 2 minutes): table and chart in build/bench/
 	$(BIN)/python tools/bench.py --model $(MODEL) --out build/bench $(BENCH_ARGS)
+
+.PHONY: binder-link
+binder-link: ## print the Binder launch link (and its badge) of this repository, from its GitHub remote
+	@$(PYTHON) tools/binder_link.py $(if $(REMOTE),--remote $(REMOTE),)
 
 .PHONY: nav
 nav: setup ## regenerate the navigation bars, index.ipynb's contents and the README's chapter table

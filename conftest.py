@@ -42,28 +42,50 @@ def postgres():
     server.stop()
 
 
-# Parallel runs (pytest-xdist, `make test` runs `-n auto --dist loadgroup`): every test is sent to a worker
-# with the rest of its file, so a notebook's cells run in order in one kernel and a module's fixtures are built
-# once. Files that share something outside their own temporary folders run one after the other on one worker,
-# in the order `make test` names them: the Docker engine's images and build cache (chapter 06's tests, then its
-# notebook, which builds on that cache), and the screenshots a browser test writes to build/browser/ for
-# chapters 04 and 05 to show.
+# Parallel runs (pytest-xdist: `make test` runs `-n auto --dist loadfile`): every test is sent to a worker with
+# the rest of its file, so a notebook's cells run in order in one kernel and a module's fixtures are built once.
+# Files that share something outside their own temporary folders run one after the other on one worker, in the
+# order `make test` names them: the Docker engine's images and build cache (chapter 06's tests, then its notebook,
+# which builds on that cache), and the screenshots a browser test writes to build/browser/ for chapters 04 and 05.
 SHARED = {
     "docker": ("tests/test_docker.py", "06_docker/06_docker.ipynb"),
-    "browser": ("05_testing/tests/test_browser.py", "tests/test_openapi_browser.py",
+    "browser": ("tests/test_openapi_browser.py", "05_testing/tests/test_browser.py",
                 "04_flask_app/04_flask_app.ipynb", "05_testing/05_testing.ipynb"),
 }
 GROUP_OF = {path: group for group, paths in SHARED.items() for path in paths}
 
 
-def pytest_configure(config):
-    # Registered here too: a run without pytest-xdist (`-p xdist` not given, plugins not autoloaded, as in
-    # course.run_pytest's child process) would otherwise refuse the marker under --strict-markers.
-    config.addinivalue_line("markers", "xdist_group(name): run with the other tests of this group on one worker")
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown, and never called, when xdist is not loaded
+def pytest_xdist_make_scheduler(config, log):
+    """With --dist loadfile: xdist's file-by-file scheduling, with the files of SHARED grouped.
+
+    (xdist's own --dist loadgroup groups by renaming each test's node id, which pytest 9 no longer allows.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesAndSharedGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return GROUP_OF.get(path, path)
+
+    return FilesAndSharedGroups(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+#: Sent to the workers first, longest first, so that no long file starts last while the other worker idles.
+FIRST = ("docker", "browser", "tests/test_exercise_checks.py", "tests/test_twin.py", "tests/test_parity.py",
+         "tests/test_bundle.py", "05_testing/tests/test_migrations.py", "tests/test_notebook_parameters.py")
+
+
 def pytest_collection_modifyitems(config, items):
-    for item in items:
+    """Put the files (and groups) of FIRST at the front, in that order; the rest keep the order they were named in.
+
+    With xdist every worker sorts its collection the same way, which xdist requires; without it the order only
+    changes which file runs first."""
+    def rank(item):
         path = item.path.relative_to(ROOT).as_posix()
-        item.add_marker(pytest.mark.xdist_group(GROUP_OF.get(path, path)))
+        scope = GROUP_OF.get(path, path)
+        return FIRST.index(scope) if scope in FIRST else len(FIRST)
+
+    items.sort(key=rank)  # stable: the cells of a notebook, and the tests of a file, keep their order

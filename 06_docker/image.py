@@ -158,8 +158,10 @@ def wait(until, timeout: float, what: str):
 
 
 #: ``docker stop --time``: how long Docker waits after SIGTERM before it sends SIGKILL (its default is 10 s).
-#: gunicorn, process 1 of the container, finishes its requests and exits well within it.
-STOP_TIMEOUT = 5
+#: gunicorn, process 1 of the container, finishes its requests and exits in about a second on a quiet machine,
+#: but a busy one can take several: the stop is given gunicorn's own graceful_timeout, so that its exit code
+#: (0, stopped on SIGTERM) does not depend on the machine's load.
+STOP_TIMEOUT = 30
 
 
 def try_the_image(context: Path, tag: str, base_args: list[str], token: str, transaction: dict, *,

@@ -57,6 +57,8 @@ CELL = "your cell"
 #: Lines the child process writes to its log so that the check can say what went wrong.
 MARK = "@@course.build@@"
 TIMEOUT = 5
+#: How long the learner's app may take to start answering: a second on a quiet laptop, several on a busy one.
+START_TIMEOUT = 30
 
 
 class Unmet(Exception):  # noqa: N818 - it reads as what it means: an expectation not met
@@ -164,7 +166,7 @@ def check_app(
         try:
             server = serve_command(
                 [sys.executable, "-m", "course.build", str(path), factory],
-                name=f"{exercise}: your app", cwd=os.getcwd(), timeout=15, announce=False,
+                name=f"{exercise}: your app", cwd=os.getcwd(), timeout=START_TIMEOUT, announce=False,
             )
         except RuntimeError as error:
             print(f"{exercise}: not quite. Hint: {_start_problem(str(error), factory)}")
@@ -240,7 +242,7 @@ def _start_problem(error_text: str, factory: str) -> str:
     if said:
         return said[-1]
     if "did not answer within" in error_text:
-        return (f"your app did not start answering within 15 s: does the cell wait for something, "
+        return (f"your app did not start answering within {START_TIMEOUT} s: does the cell wait for something, "
                 f"or call app.run() inside {factory}()?")
     return "your app stopped before it answered a request; run your cell and call create_app() to see why"
 

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 
 
+def requirement_lines(requirements: Path = REQUIREMENTS) -> list[str]:
+    """The requirement lines of a lock such as requirements.txt, each whole (its ``\\`` continuations joined,
+    without ``--hash`` options and comments): ``"pywinpty==3.1.2 ; os_name == 'nt'"``."""
+    text = requirements.read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = []
+    for line in text.splitlines():
+        line = re.sub(r"\s--hash=\S+", "", " " + line.split("#", 1)[0]).strip()
+        if line and not line.startswith("-"):
+            lines.append(line)
+    return lines
+
+
 def pinned(requirements: Path = REQUIREMENTS) -> dict[str, str]:
-    """``{name: version}`` for every ``name==version`` line of a pip-compile file."""
+    """``{name: version}`` for every ``name==version`` line of a lock that applies to this machine (its
+    environment marker, if any, holds here: ``pywinpty`` is for Windows only)."""
     pins = {}
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            pins[name.strip().lower()] = version.strip()
+    for line in requirement_lines(requirements):
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate():
+            pins[canonicalize_name(requirement.name)] = str(requirement.specifier).removeprefix("==")
     return pins
 
 

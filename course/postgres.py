@@ -157,7 +157,7 @@ def _stop_with_parent() -> None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
-def start_postgres(timeout: float = 30) -> PostgresServer:
+def start_postgres(timeout: float = 60) -> PostgresServer:
     """Start a new, empty PostgreSQL server on a free port of 127.0.0.1 and wait until it accepts connections.
 
     Raises PostgresNotFound when no PostgreSQL is installed, RuntimeError (with the server's log) when

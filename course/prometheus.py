@@ -137,7 +137,7 @@ class PrometheusServer:
         return [{"job": t["labels"].get("job"), "health": t["health"], "error": t["lastError"]}
                 for t in self.api("targets")["activeTargets"]]
 
-    def wait_for_target(self, timeout: float = 30) -> None:
+    def wait_for_target(self, timeout: float = 60) -> None:
         """Wait until every target has been scraped once; RuntimeError with Prometheus's reason if one failed.
 
         The app answers before Prometheus starts, so a failed first scrape is a real error (a wrong token).
@@ -153,7 +153,7 @@ class PrometheusServer:
             time.sleep(0.2)
         raise RuntimeError(f"Prometheus had not scraped its targets within {timeout:g} s: {targets}")
 
-    def wait_for(self, expr: str, expected: float, timeout: float = 30) -> float:
+    def wait_for(self, expr: str, expected: float, timeout: float = 60) -> float:
         """Ask ``expr`` again (each scrape brings new numbers) until it equals ``expected``; return it.
 
         TimeoutError, with the last answer, if it never does: a count that stays below what was sent is
@@ -200,7 +200,7 @@ atexit.register(lambda: [server.stop() for server in list(_running)])
 
 
 def start_prometheus(app_url: str, token: str, *, scrape_interval: str = "1s", rule_files: Sequence[str] = (),
-                     timeout: float = 30) -> PrometheusServer:
+                     timeout: float = 60) -> PrometheusServer:
     """Start Prometheus scraping ``app_url`` + /metrics with ``token``, and wait until a scrape succeeded.
 
     Raises PrometheusNotFound when none is installed; RuntimeError (with its log) when it does not start

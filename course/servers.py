@@ -180,6 +180,8 @@ class AsgiThreadServer(BackgroundServer):
 class ProcessServer(BackgroundServer):
     """A command running as a child process, in its own process group."""
 
+    _final_log: str | None = None  # what it wrote, once stopped (its log file is then gone)
+
     def __init__(
         self,
         command: str | Sequence[str],
@@ -211,10 +213,17 @@ class ProcessServer(BackgroundServer):
         return self._process.poll()
 
     def log(self) -> str:
-        """Everything the process has written to stdout and stderr so far."""
+        """Everything the process has written to stdout and stderr so far (after a stop: all it wrote)."""
+        if self._final_log is not None:
+            return self._final_log
         return Path(self._log.name).read_text(errors="replace")
 
-    def _shutdown(self, timeout: float = 10) -> None:
+    #: How long a stop waits for the process to end on SIGTERM before it sends SIGKILL: gunicorn's own
+    #: graceful_timeout. A quiet machine needs about a second; a busy one may need many, and a stop's exit
+    #: status must not depend on the machine's load.
+    STOP_TIMEOUT = 30
+
+    def _shutdown(self, timeout: float = STOP_TIMEOUT) -> None:
         if self._process.poll() is None:
             os.killpg(self._process.pid, signal.SIGTERM)  # what a platform sends on shutdown
             try:
@@ -223,6 +232,8 @@ class ProcessServer(BackgroundServer):
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         self._log.close()
+        # Kept in memory, so that a failing test can still show what the stopped process wrote.
+        self._final_log = Path(self._log.name).read_text(errors="replace")
         Path(self._log.name).unlink(missing_ok=True)
 
 
@@ -248,7 +259,7 @@ def find_program(name: str) -> str:
     return shutil.which(name, path=os.pathsep.join([here, os.environ.get("PATH", "")])) or name
 
 
-def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float = 30) -> None:
+def wait_until_ready(server: BackgroundServer, path: str = "/", timeout: float = 60) -> None:
     """Poll ``server.url + path`` until it answers with any HTTP status.
 
     Raises RuntimeError (and stops the server) when it does not answer in time, or when
@@ -323,7 +334,7 @@ def serve_command(
     env: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
     ready_path: str = "/",
-    timeout: float = 30,
+    timeout: float = 60,
     announce: bool = True,
     wait: bool = True,
 ) -> ProcessServer:

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 import course
+import course.environment
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -31,6 +32,7 @@ TARGETS = [
     "nav",
     "execute",
     "requirements",
+    "binder-link",
     "clean",
     "distclean",
 ]
@@ -134,35 +136,61 @@ def test_make_data_reproduces_the_committed_csv(tmp_path):
 
 
 def requirement_lines(name: str) -> list[str]:
+    return course.environment.requirement_lines(ROOT / name)
+
+
+def source_lines(name: str) -> list[str]:
     lines = (ROOT / name).read_text().splitlines()
     return [line for line in lines if line.strip() and not line.lstrip().startswith(("#", "-c", "-r"))]
 
 
 @pytest.mark.parametrize("name", ["requirements.in", "requirements-app.in"])
 def test_every_direct_requirement_says_which_chapter_needs_it(name):
-    for line in requirement_lines(name):
+    for line in source_lines(name):
         assert re.search(r"#\s*(\d\d|all chapters|`make|Binder)", line), f"{name}: no chapter named in {line!r}"
 
 
 @pytest.mark.parametrize(
     ("source", "compiled"), [("requirements.in", "requirements.txt"), ("requirements-app.in", "requirements-app.txt")]
 )
-def test_compiled_requirements_are_fully_pinned_and_complete(source, compiled):
-    pins = {line.split("==")[0].lower() for line in requirement_lines(compiled)}
-    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", line) for line in requirement_lines(compiled))
-    wanted = {re.split(r"[\[<>=~!; ]", line.split("#")[0].strip())[0].lower() for line in requirement_lines(source)}
+def test_the_locks_pin_every_package_with_its_hashes_and_are_complete(source, compiled):
+    lines = requirement_lines(compiled)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s;]+( ; .+)?", line) for line in lines), lines
+    pins = {line.split("==")[0].lower() for line in lines}
+    wanted = {re.split(r"[\[<>=~!; ]", line.split("#")[0].strip())[0].lower() for line in source_lines(source)}
     assert wanted <= pins
+    # every pin carries at least one sha256, so pip and uv check what they download (hash-checking mode)
+    text = (ROOT / compiled).read_text()
+    entries = re.findall(r"^[A-Za-z0-9._-]+==.*?(?=^\S|\Z)", text, re.M | re.S)
+    assert len(entries) == len(lines)
+    assert all("--hash=sha256:" in entry for entry in entries)
+    # universal: the lock holds what Windows and macOS need too (uv pip compile --universal), with markers
+    if compiled == "requirements.txt":
+        assert re.search(r"^pywinpty==\S+ ; os_name == 'nt'", text, re.M)
+
+
+def test_make_requirements_locks_with_hashes_for_every_platform():
+    dry = make("--dry-run", "requirements").stdout
+    for option in ("pip compile", "--generate-hashes", "--universal"):
+        assert dry.count(option) == 2, option
+
+
+def test_setup_installs_the_lock_with_uv_checking_every_hash():
+    dry = make("--dry-run", "--always-make", "setup").stdout
+    assert "pip sync --quiet --python .venv/bin/python --require-hashes requirements.txt" in dry
+    assert "pip install --quiet --python .venv/bin/python --no-deps -e ." in dry
 
 
 def test_app_pins_are_the_course_pins():
-    course_pins = set(requirement_lines("requirements.txt"))
-    assert set(requirement_lines("requirements-app.txt")) <= course_pins
+    course_pins = course.environment.pinned(ROOT / "requirements.txt")
+    app_pins = course.environment.pinned(ROOT / "requirements-app.txt")
+    assert app_pins.items() <= course_pins.items()
 
 
 def test_environment_yml_installs_the_same_pinned_set():
     text = (ROOT / "environment.yml").read_text()
     assert re.search(r"^\s+- -r requirements\.txt", text, re.M)
-    assert re.search(r"^\s+- -e \.", text, re.M)
+    assert "pip install --no-deps -e ." in text  # said in its header: conda users run it after creating the env
     assert "python=3.11" in text
 
 
@@ -196,3 +224,25 @@ def test_readme_gives_the_two_commands_first_and_the_windows_steps():
         assert step in readme
     for section in ("## Install", "## Run", "## Test", "## Binder", "## Troubleshooting"):
         assert section in readme
+
+
+def test_the_parallel_groups_name_files_that_exist():
+    """conftest.py's SHARED and FIRST name files of the repository: a renamed one would silently leave its group."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+
+    for paths in conftest.SHARED.values():
+        for path in paths:
+            assert (ROOT / path).is_file(), path
+    for scope in conftest.FIRST:
+        assert scope in conftest.SHARED or (ROOT / scope).is_file(), scope
+
+
+def test_the_readmes_windows_commands_are_powershell():
+    """The Windows steps say PowerShell, so they set variables as PowerShell does, not with cmd.exe's `set`."""
+    readme = (ROOT / "README.md").read_text()
+    assert not re.search(r"`set \w+=", readme), "cmd.exe syntax in a PowerShell instruction"
+    assert '$env:FRAUD_MODEL_PATH = "models\\fraud_model.pkl"' in readme

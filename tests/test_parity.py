@@ -12,6 +12,7 @@ pickled pipeline's; any pipeline of another shape must be served by the pipeline
 """
 
 import logging
+import random
 
 import numpy as np
 import pytest
@@ -137,15 +138,22 @@ def test_the_course_pipeline_is_served_through_its_fitted_numbers(served, rows):
 
 @pytest.mark.parametrize("size", [1, 7, 1000, 20_000])
 def test_the_fast_path_says_what_the_pipeline_says_in_batches(served, rows, size):
-    """Every row of data/, in batches of ``size``: within 1e-6 of the pickled pipeline (in fact equal)."""
+    """Rows of data/ in batches of ``size``: within 1e-6 of the pickled pipeline (in fact equal).
+
+    Large batches cover every row; small ones a seeded sample of 100 batches from all over the data, the first
+    and the last (ragged: 20,000 is no multiple of 7) among them. Each batch costs the pipeline a call of a few
+    milliseconds (many more on a busy machine), and the 2,857 batches of 7 would say no more than 100 do: every
+    row is already compared, in one batch, by the test above.
+    """
+    starts = list(range(0, len(rows), size))
+    if len(starts) > 100:
+        starts = sorted({starts[0], starts[-1], *random.Random(size).sample(starts, 98)})
     worst = 0.0
-    for start in range(0, len(rows), size):
+    for start in starts:
         X = artefact.to_array(rows[start:start + size], served.schema.features)
         fast, pipeline = served.predict_proba(X), served.pipeline.predict_proba(X)
         assert fast.shape == pipeline.shape == (len(X), 2)
         worst = max(worst, float(np.abs(fast - pipeline).max()))
-        if size == 1 and start >= 500:  # one row at a time: 500 of them are enough
-            break
     assert worst <= TOLERANCE
 
 

@@ -86,9 +86,11 @@ def test_two_servers_get_two_ports(app):
         assert {s.name for s in course.running_servers()} >= {"one", "two"}
 
 
-def test_stop_all_stops_every_running_server(app):
+def test_stop_all_stops_every_running_server(app, monkeypatch):
+    # Only this test's servers: a session's shared servers, started by other files, must outlive it.
+    monkeypatch.setattr(course.servers, "_running", [])
     started = [course.serve_app(app, name=f"ping {i}", announce=False) for i in range(2)]
-    assert course.stop_all() >= 2
+    assert course.stop_all() == 2
     assert all(not server.running and port_is_free(server.port) for server in started)
 
 
@@ -185,3 +187,14 @@ def test_a_server_process_dies_with_the_python_that_started_it(tmp_path):
     assert port_is_free(port)
     stat = Path(f"/proc/{pid}/stat")
     assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"  # gone, or dead and not yet reaped
+
+
+def test_a_stopped_process_server_still_shows_what_it_wrote():
+    # A failing test reads the log after the `with` block has stopped the server: it must find it there.
+    command = [sys.executable, "-u", "-c", "import sys; print('hello from the child'); "
+               "import http.server as h; h.test(h.SimpleHTTPRequestHandler, port=int(sys.argv[1]), bind='127.0.0.1')",
+               "{port}"]
+    with course.serve_command(command, name="talker", announce=False) as server:
+        pass
+    assert server.returncode is not None
+    assert "hello from the child" in server.log()

@@ -22,8 +22,11 @@ import loadtest  # noqa: E402
 
 #: The twin under uvicorn, two worker processes like the Flask app's gunicorn (run from 04_flask_app/), through
 #: twin.serve: uvicorn's command line with its fix for --workers (see there).
+#: With --workers, uvicorn's supervisor restarts a worker that does not answer its health check in time; the
+#: default 5 s is shorter than loading scikit-learn takes on a busy machine, where the workers would be killed
+#: and restarted for ever. 60 s: only a worker that is really stuck is replaced.
 UVICORN = [sys.executable, "-m", "twin.serve", "--factory", "twin:create_app", "--host", "127.0.0.1",
-           "--port", "{port}", "--workers", "2"]
+           "--port", "{port}", "--workers", "2", "--timeout-worker-healthcheck", "60"]
 
 ORDINARY = {"amount": 42.5, "hour": 14, "merchant_category": "grocery", "distance_from_home_km": 3.2,
             "is_online": False, "is_foreign": False, "transactions_last_24h": 2, "account_age_days": 900}

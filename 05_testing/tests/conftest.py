@@ -84,6 +84,11 @@ def risky(transaction):
     }
 
 
+#: The session's servers have names of their own: course.serve_command stops a running server of the same name
+#: (a notebook cell run twice), and another test file's "gunicorn" must not stop the one these tests share.
+SESSION_SERVER = "gunicorn (the suite's shared server)"
+
+
 @pytest.fixture(scope="session")
 def served(request, auth, tmp_path_factory):
     """The app as production runs it: gunicorn with 2 workers (as `make app`), on a free port.
@@ -96,7 +101,7 @@ def served(request, auth, tmp_path_factory):
         return
     database = tmp_path_factory.mktemp("served") / "predictions.sqlite3"
     yield from serve_with_gunicorn(request.getfixturevalue("model_path"), auth,
-                                   {"FRAUD_DATABASE": str(database), "DATABASE_URL": ""}, name="gunicorn")
+                                   {"FRAUD_DATABASE": str(database), "DATABASE_URL": ""}, name=SESSION_SERVER)
 
 
 def serve_with_gunicorn(model_path, auth, database_env, name):
@@ -143,4 +148,4 @@ def served_postgresql(request, auth, postgres):
     """Like `served`, with its predictions stored in PostgreSQL (a database of its own)."""
     url = postgres.create_database("served")
     yield from serve_with_gunicorn(request.getfixturevalue("model_path"), auth, {"DATABASE_URL": url},
-                                   name="gunicorn (PostgreSQL)")
+                                   name=f"{SESSION_SERVER} (PostgreSQL)")
