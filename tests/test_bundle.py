@@ -306,5 +306,5 @@ def test_the_procfile_release_phase_migrates_the_database(app_dir, runtime, tmp_
     result = subprocess.run([HONCHO, "run", *release.split(":", 1)[1].split()], cwd=app_dir, env=env,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "is at schema revision 0001" in result.stdout
+    assert "is at schema revision 0002" in result.stdout  # the head: fraud_app/migrations/versions
     assert database.is_file()
