@@ -34,10 +34,23 @@ def require_token(view):
             raise ApiError(503, "writes_disabled", "writes are disabled: the server has no FRAUD_API_TOKEN configured")
         if auth is None or auth.type != "bearer" or not auth.token:
             message = "this endpoint needs the header 'Authorization: Bearer <token>'"
-        elif not hmac.compare_digest(auth.token.encode(), expected.encode()):
+        elif not carries_token():
             message = "the token is not valid"
         else:
             return view(*args, **kwargs)
         raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
     return wrapper
+
+
+def carries_token() -> bool:
+    """Does this request carry ``Authorization: Bearer <FRAUD_API_TOKEN>``? Compared in constant time.
+
+    False when the server has no token. Open endpoints ask it to decide what a client may learn
+    (fraud_app.disclosure) and whether it is rate-limited (fraud_app.ratelimit).
+    """
+    expected = current_app.config["API_TOKEN"]
+    auth = request.authorization
+    if not expected or auth is None or auth.type != "bearer" or not auth.token:
+        return False
+    return hmac.compare_digest(auth.token.encode(), expected.encode())

@@ -11,6 +11,8 @@
 | MAX_BATCH | FRAUD_MAX_BATCH | a whole number, 1 to 100000 | 1000 transactions per request |
 | LOG_LEVEL | FRAUD_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR or CRITICAL | INFO |
 | METRICS | FRAUD_METRICS | on or off: GET /metrics and the counts behind it (fraud_app.metrics) | on |
+| RATE_LIMIT | FRAUD_RATE_LIMIT | N/second, /minute, /hour, /day (N up to 10**6); off (not on a platform) | 60/minute |
+| OPEN_DEMO | FRAUD_OPEN_DEMO | on or off: on, anonymous clients get the probability too (not on a platform) | off |
 
 Every setting is checked by ``load_config``, at start-up: a bad value raises :class:`ConfigError`,
 whose message is one line naming the variable and what it accepts (the WSGI entry point prints it and
@@ -23,6 +25,11 @@ name when they attach a database (Heroku Postgres, Render, Fly.io); it may hold 
 PLATFORM is detected, not set: the name of the first of PLATFORM_VARIABLES that the environment holds
 (Heroku sets DYNO, Cloud Run K_SERVICE, Fly.io FLY_APP_NAME, Render RENDER, Hugging Face Spaces SPACE_ID).
 On a platform the app trusts its proxy's X-Forwarded-Proto and wants HTTPS (fraud_app.security).
+
+RATE_LIMIT is how many transactions a client without the token may score (fraud_app.ratelimit: per client
+address, per worker process). OPEN_DEMO=on gives clients without the token the fraud probability, which by
+default only token holders get (fraud_app.disclosure): for a demo on one's own machine, such as chapter 04's.
+On a platform both FRAUD_OPEN_DEMO=on and FRAUD_RATE_LIMIT=off stop the app at start-up.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCH": 1000,
     "LOG_LEVEL": "INFO",
     "METRICS": True,
+    "RATE_LIMIT": "60/minute",
+    "OPEN_DEMO": False,
     "PAGE_LIMIT_DEFAULT": 20,
     "PAGE_LIMIT_MAX": 100,
     "PLATFORM": None,
@@ -81,6 +90,21 @@ def on_off(raw: str) -> bool:
     return raw.strip().lower() == "on"
 
 
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_limit(raw: str) -> tuple[int, int] | None:
+    """"60/minute" as (60, 60): so many transactions per so many seconds; "off" as None."""
+    text = raw.strip().lower()
+    if text == "off":
+        return None
+    count, _, period = text.partition("/")
+    count = count.strip()
+    if not (count.isascii() and count.isdigit() and 1 <= int(count) <= 1_000_000 and period.strip() in RATE_PERIODS):
+        raise ValueError("N/second, N/minute, N/hour or N/day with N a whole number from 1 to 1000000, or off")
+    return int(count), RATE_PERIODS[period.strip()]
+
+
 def sha256_hex(raw: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{64}", raw.strip()):
         raise ValueError("a SHA-256 digest: 64 hexadecimal digits (the model card's artefact_sha256)")
@@ -98,6 +122,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
     "MAX_BATCH": ("FRAUD_MAX_BATCH", whole_number(1, 100_000), False),
     "LOG_LEVEL": ("FRAUD_LOG_LEVEL", log_level, False),
     "METRICS": ("FRAUD_METRICS", on_off, False),
+    "RATE_LIMIT": ("FRAUD_RATE_LIMIT", rate_limit, False),
+    "OPEN_DEMO": ("FRAUD_OPEN_DEMO", on_off, False),
 }
 
 
@@ -116,6 +142,20 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     for key in ("MAX_CONTENT_LENGTH", "MAX_BATCH"):  # a test's mapping is checked too
         if type(config[key]) is not int or config[key] < 1:
             raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts a whole number of at least 1")
-    if type(config["METRICS"]) is not bool:
-        raise ConfigError("FRAUD_METRICS is not valid: it accepts on or off")
+    for key in ("METRICS", "OPEN_DEMO"):
+        if type(config[key]) is not bool:
+            raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts on or off")
+    if isinstance(config["RATE_LIMIT"], str):  # the default, or a test's mapping: "60/minute"
+        try:
+            config["RATE_LIMIT"] = rate_limit(config["RATE_LIMIT"])
+        except ValueError as accepts:
+            raise ConfigError(f"FRAUD_RATE_LIMIT={config['RATE_LIMIT']!r} is not valid: it accepts {accepts}") from None
+    if config["PLATFORM"]:
+        # What is open on one's own machine for a demo is never open by mistake on a platform.
+        if config["OPEN_DEMO"]:
+            raise ConfigError(f"FRAUD_OPEN_DEMO=on is refused on a platform ({config['PLATFORM']} is set): "
+                              "it would give every anonymous client the fraud probability")
+        if config["RATE_LIMIT"] is None:
+            raise ConfigError(f"FRAUD_RATE_LIMIT=off is refused on a platform ({config['PLATFORM']} is set): "
+                              "anonymous scoring must be rate-limited there")
     return config

@@ -197,8 +197,9 @@ def rewrite_threshold(path, threshold, *, consistent):
     return metadata
 
 
-def test_the_model_card_shows_the_artefact_digest(client, model_path):
-    card = client.get("/api/v1/model").get_json()
+def test_the_model_card_shows_the_artefact_digest(client, model_path, auth):
+    card = client.get("/api/v1/model", headers=auth.valid).get_json()  # the whole card: the digest covers it all
+    assert client.get("/api/v1/model").get_json()["artefact_sha256"] == card["artefact_sha256"]
     assert card["artefact_sha256"] == artefact_digest(model_path.read_bytes(), card)
 
 
