@@ -29,6 +29,7 @@ typed = (
     | st.from_regex(r"\A[-+]?[0-9_]{0,400}(\.[0-9_]*)?([eE][-+]?[0-9]{0,5})?\Z")
     | st.text(alphabet=st.characters(categories=["Nd"]), min_size=1, max_size=10)  # digits of any script: ٥, ७
     | st.sampled_from(["nan", "inf", "-Infinity", "1e999", "0x1A", "1_4", " 7 ", "true", "false", "", "12,50"])
+    | st.builds(lambda digit, count: digit * count, st.sampled_from("0123456789"), st.integers(1, 5000))  # long
 )
 
 
@@ -54,6 +55,15 @@ def assert_page_without_server_error(response):
 def test_any_form_gets_a_page_never_a_server_error(client, form, extra):
     body = urlencode(list(form.items()) + list(extra.items()))
     response = client.post("/", data=body, content_type="application/x-www-form-urlencoded")
+    assert_page_without_server_error(response)
+
+
+@examples
+@given(field=st.sampled_from(FIELDS), value=typed)
+def test_a_valid_form_with_anything_typed_in_one_field_gets_a_page_never_a_server_error(client, field, value):
+    form = {"amount": "42.5", "hour": "14", "merchant_category": "grocery", "distance_from_home_km": "3.2",
+            "is_online": "false", "is_foreign": "false", "transactions_last_24h": "2", "account_age_days": "900"}
+    response = client.post("/", data={**form, field: value})
     assert_page_without_server_error(response)
 
 
