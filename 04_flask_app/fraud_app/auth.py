@@ -34,7 +34,7 @@ def require_token(view):
             raise ApiError(503, "writes_disabled", "writes are disabled: the server has no FRAUD_API_TOKEN configured")
         if auth is None or auth.type != "bearer" or not auth.token:
             message = "this endpoint needs the header 'Authorization: Bearer <token>'"
-        elif not carries_token():
+        elif not hmac.compare_digest(auth.token.encode(), expected.encode()):
             message = "the token is not valid"
         else:
             return view(*args, **kwargs)
@@ -47,10 +47,12 @@ def carries_token() -> bool:
     """Does this request carry ``Authorization: Bearer <FRAUD_API_TOKEN>``? Compared in constant time.
 
     False when the server has no token. Open endpoints ask it to decide what a client may learn
-    (fraud_app.disclosure) and whether it is rate-limited (fraud_app.ratelimit).
+    (fraud_app.disclosure) and whether it is rate-limited (fraud_app.ratelimit). The setting may hold one
+    token or several (a rotation): each is compared, whatever the others gave.
     """
-    expected = current_app.config["API_TOKEN"]
+    configured = current_app.config["API_TOKEN"]
+    accepted = () if not configured else (configured,) if isinstance(configured, str) else tuple(configured)
     auth = request.authorization
-    if not expected or auth is None or auth.type != "bearer" or not auth.token:
+    if not accepted or auth is None or auth.type != "bearer" or not auth.token:
         return False
-    return hmac.compare_digest(auth.token.encode(), expected.encode())
+    return any([hmac.compare_digest(auth.token.encode(), token.encode()) for token in accepted])
