@@ -279,3 +279,17 @@ def test_the_monitoring_answer_conforms_to_its_described_schema(description, cli
     validator.validate(answer)
     assert answer["counts"]["labelled"] >= 1
     assert answer["performance"] is not None
+
+
+def test_the_description_says_what_a_client_without_the_token_gets(description):
+    predict = description["paths"]["/api/v1/predict"]["post"]
+    assert predict["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+    too_many = description["components"]["responses"]["TooManyRequests"]
+    assert too_many["headers"]["Retry-After"]["required"] is True
+    assert "FRAUD_RATE_LIMIT" in predict["description"] and "FRAUD_OPEN_DEMO" in predict["description"]
+    schemas = description["components"]["schemas"]
+    assert schemas["Prediction"]["required"] == ["is_fraud", "model_version"]  # the probability: with the token
+    assert "Only with the token" in schemas["Prediction"]["properties"]["fraud_probability"]["description"]
+    assert schemas["ModelCard"]["required"] == ["model_version", "artefact_sha256", "features"]
+    assert set(schemas["ModelCard"]["properties"]) >= {"threshold", "metrics", "withheld"}
+    assert schemas["ErrorBody"]["properties"]["details"]["maxItems"] == 20
