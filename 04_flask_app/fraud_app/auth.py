@@ -41,18 +41,3 @@ def require_token(view):
         raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
     return wrapper
-
-
-def carries_token() -> bool:
-    """Does this request carry ``Authorization: Bearer <FRAUD_API_TOKEN>``? Compared in constant time.
-
-    False when the server has no token. Open endpoints ask it to decide what a client may learn
-    (fraud_app.disclosure) and whether it is rate-limited (fraud_app.ratelimit). The setting may hold one
-    token or several (a rotation): each is compared, whatever the others gave.
-    """
-    configured = current_app.config["API_TOKEN"]
-    accepted = () if not configured else (configured,) if isinstance(configured, str) else tuple(configured)
-    auth = request.authorization
-    if not accepted or auth is None or auth.type != "bearer" or not auth.token:
-        return False
-    return any([hmac.compare_digest(auth.token.encode(), token.encode()) for token in accepted])

@@ -11,7 +11,7 @@ go. So a client without the token learns at most the decision:
   what it takes, not its threshold, its metrics, its training distributions (the drift reference) or seed;
   ``withheld`` names what the token would add.
 
-A client with the token (fraud_app.auth.carries_token) gets everything. FRAUD_OPEN_DEMO=on gives anonymous
+A client with the token (:func:`carries_token`) gets everything. FRAUD_OPEN_DEMO=on gives anonymous
 clients the probability again (never the rest of the card): a demo on one's own machine, refused on a
 platform (fraud_app.config). A decision alone still leaks a little at each request, which is why anonymous
 scoring is rate-limited too (fraud_app.ratelimit).
@@ -19,15 +19,30 @@ scoring is rate-limited too (fraud_app.ratelimit).
 
 from __future__ import annotations
 
-from flask import current_app
+import hmac
 
-from fraud_app.auth import carries_token
+from flask import current_app, request
 
 #: The model card's keys that anyone may read: what the model is, what it takes, which artefact it is.
 PUBLIC_CARD = ("model_version", "model", "trained_at", "features", "target", "versions", "artefact",
                "artefact_sha256")
 #: What an anonymous answer of /predict keeps.
 PUBLIC_ANSWER = ("is_fraud", "model_version")
+
+
+def carries_token() -> bool:
+    """Does this request carry ``Authorization: Bearer <FRAUD_API_TOKEN>``? Compared in constant time.
+
+    The question fraud_app.auth's ``require_token`` asks, without refusing: open endpoints ask it to decide
+    what a client may learn (here) and whether it is rate-limited (fraud_app.ratelimit). False when the
+    server has no token; the setting may hold one token or several (a rotation), each compared.
+    """
+    configured = current_app.config["API_TOKEN"]
+    accepted = () if not configured else (configured,) if isinstance(configured, str) else tuple(configured)
+    auth = request.authorization
+    if not accepted or auth is None or auth.type != "bearer" or not auth.token:
+        return False
+    return any([hmac.compare_digest(auth.token.encode(), token.encode()) for token in accepted])
 
 
 def shows_probability() -> bool:

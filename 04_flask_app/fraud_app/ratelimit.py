@@ -4,7 +4,7 @@ FRAUD_RATE_LIMIT (fraud_app.config), ``60/minute`` by default, is how many trans
 the token may score: the bucket holds that many, and refills at that rate. A single transaction costs one,
 a batch one per transaction; a request the app refuses (bad input) still costs one, so that bad input is
 not free either. An empty bucket answers **429** with ``Retry-After`` (seconds): JSON under ``/api/``, the
-error page on the form. Clients with the token are not limited (fraud_app.auth.carries_token).
+error page on the form. Clients with the token are not limited (fraud_app.disclosure.carries_token).
 
 The client is ``request.remote_addr``: the peer's address, or on a platform the address its proxy names in
 ``X-Forwarded-For`` (fraud_app.security trusts one hop of it there, through Werkzeug's ProxyFix, as it does
@@ -33,8 +33,8 @@ from collections import OrderedDict
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import TooManyRequests
 
-from fraud_app.auth import carries_token
 from fraud_app.config import RATE_PERIODS as PERIODS
+from fraud_app.disclosure import carries_token
 from fraud_app.errors import json_body
 
 MAX_CLIENTS = 10_000
