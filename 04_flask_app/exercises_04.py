@@ -132,8 +132,8 @@ def create_app():
 PATH_4 = "/api/v1/threshold"
 
 
-def _card(app) -> dict:
-    response = app.get("/api/v1/model")
+def _card(app, headers=None) -> dict:
+    response = app.get("/api/v1/model", headers=headers or {})
     course.build.expect_status(response, 200, app=app)
     return course.build.json_body(response)
 
@@ -176,13 +176,14 @@ def _refuses(headers, says):
 
 
 def _answers(app):
-    response = _get_threshold(app, {"Authorization": f"Bearer {os.environ['FRAUD_API_TOKEN']}"})
+    token = {"Authorization": f"Bearer {os.environ['FRAUD_API_TOKEN']}"}
+    response = _get_threshold(app, token)
     course.build.expect_status(response, 200, app=app)
     body = course.build.json_body(response)
     if not isinstance(body, dict):
         raise course.build.Unmet(f"the body is {type(body).__name__}, "
                                  f"not a JSON object with threshold and model_version")
-    card = _card(app)
+    card = _card(app, token)  # the whole card: without the token it keeps the threshold to itself
     value = body.get("threshold")
     # The app itself shows the threshold to six decimals; any rounding at least as fine is the same threshold.
     if type(value) not in (int, float) or abs(value - card["threshold"]) > 5e-7:

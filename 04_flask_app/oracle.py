@@ -5,6 +5,11 @@ the exact probability it answers, and the model card tells them the threshold. C
 control at a time (the amount, the shop, the hour, how many payments), and keeping whatever lowers the
 probability most, walks a flagged purchase below the threshold in a few dozen requests. Each answer is
 an *oracle*: it says how close the fraud is to passing, and in which direction to move.
+
+The fraud app answers that only in its open demo (FRAUD_OPEN_DEMO=on), which chapter 04 switches on to show
+this search. By default a client without the token gets the decision alone, the model card keeps the
+threshold, and each client may score so many transactions (fraud_app.disclosure, fraud_app.ratelimit): the
+same search, given only yes or no, has nothing to follow.
 """
 
 from __future__ import annotations

@@ -161,12 +161,12 @@ SAVED_RUN = Path(__file__).with_name("saved") / "prometheus-run.json"
 def send_launch_traffic(url: str, token: str, launch) -> list[dict]:
     """Week 0's first transactions through the real API: a batch scored, a few stored; their outcomes."""
     batch = launch.transactions[:LAUNCH_BATCH]
-    scored = requests.post(f"{url}/api/v1/predict", json={"transactions": batch}, timeout=10)
+    auth = {"Authorization": f"Bearer {token}"}  # the token: probabilities, and no rate limit on 200 at once
+    scored = requests.post(f"{url}/api/v1/predict", json={"transactions": batch}, headers=auth, timeout=10)
     scored.raise_for_status()
     stored = []
     for transaction in launch.transactions[LAUNCH_BATCH:LAUNCH_BATCH + LAUNCH_STORED]:
-        answer = requests.post(f"{url}/api/v1/predictions", json=transaction, timeout=5,
-                               headers={"Authorization": f"Bearer {token}"})
+        answer = requests.post(f"{url}/api/v1/predictions", json=transaction, timeout=5, headers=auth)
         answer.raise_for_status()
         stored.append(answer.json())
     return scored.json()["predictions"] + stored

@@ -281,8 +281,8 @@ def spread_predictions(app_url: str, token: str, transactions: Sequence[dict], m
                        *, workers: int = 2, batch: int = 5, max_rounds: int = 30) -> int:
     """Score ``transactions`` again and again, in parallel, until ``workers`` processes have counted some.
 
-    Each round sends every transaction three ways at once: alone to /api/v1/predict, in batches of ``batch`` to
-    /api/v1/predict, and alone to /api/v1/predictions (stored, with the token), each on a new connection, so
+    Each round sends every transaction three ways at once, with the token: alone to /api/v1/predict, in batches
+    of ``batch`` to /api/v1/predict, and alone to /api/v1/predictions (stored), each on a new connection, so
     that the kernel hands them to whichever worker is free. Returns how many transactions were scored: the
     number that ``sum(fraud_predictions_total)`` must show. RuntimeError if the workers never all took part.
     """
@@ -291,10 +291,11 @@ def spread_predictions(app_url: str, token: str, transactions: Sequence[dict], m
         answer.raise_for_status()
         return len(body["transactions"]) if "transactions" in body else 1
 
-    jobs = [("/api/v1/predict", t, None) for t in transactions]
-    jobs += [("/api/v1/predict", {"transactions": list(transactions[i:i + batch])}, None)
+    auth = {"Authorization": f"Bearer {token}"}  # scoring with the token too: it is not rate-limited
+    jobs = [("/api/v1/predict", t, auth) for t in transactions]
+    jobs += [("/api/v1/predict", {"transactions": list(transactions[i:i + batch])}, auth)
              for i in range(0, len(transactions), batch)]
-    jobs += [("/api/v1/predictions", t, {"Authorization": f"Bearer {token}"}) for t in transactions]
+    jobs += [("/api/v1/predictions", t, auth) for t in transactions]
     sent = 0
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(max_rounds):

@@ -168,7 +168,8 @@ def test_the_bare_endpoint_scores_like_the_app(model, monkeypatch, tmp_path):
 
     transaction = bench.transactions(1)[0]
     bare = bare_app.app.test_client().post("/api/v1/predict", json=transaction).get_json()
-    app = create_app({"MODEL_PATH": str(model), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None})
+    app = create_app({"MODEL_PATH": str(model), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None,
+                      **bench.OPEN})
     answer = app.test_client().post("/api/v1/predict", json=transaction).get_json()
     assert answer["fraud_probability"] == round(bare["fraud_probability"], 6)
     sys.modules.pop("bare_app", None)
@@ -185,7 +186,8 @@ def test_the_floor_app_parses_the_body_and_answers_the_prepared_rows_probability
 
     client = floor_app.app.test_client()
     answers = [client.post("/api/v1/predict", json=row).get_json() for row in bench.transactions(3)]
-    app = create_app({"MODEL_PATH": str(model), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None})
+    app = create_app({"MODEL_PATH": str(model), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None,
+                      **bench.OPEN})
     defaults = {feature["name"]: feature["default"] for feature in app.extensions["fraud_model"].schema.features}
     expected = app.test_client().post("/api/v1/predict", json=defaults).get_json()["fraud_probability"]
     assert all(round(answer["fraud_probability"], 6) == expected for answer in answers)

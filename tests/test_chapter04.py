@@ -17,7 +17,9 @@ RISKY = {"amount": 2400.0, "hour": 3, "merchant_category": "electronics", "dista
 
 
 def test_the_oracle_tunes_a_flagged_transaction_below_the_threshold_with_exact_probabilities(model_path, tmp_path):
-    app = fraud_app.create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3")})
+    # The open demo (FRAUD_OPEN_DEMO=on), as chapter 04 runs it: the probability to anyone, rate limit off
+    app = fraud_app.create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"),
+                                "OPEN_DEMO": True, "RATE_LIMIT": "off"})
     client = app.test_client()
 
     def probability(transaction):

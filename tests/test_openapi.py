@@ -124,8 +124,10 @@ def test_the_private_operations_need_the_bearer_token_and_the_open_ones_do_not(d
     assert description["components"]["securitySchemes"]["metricsAuth"]["scheme"] == "bearer"
     for (method, path), operation in operations(description).items():
         private = path.startswith(("/api/v1/predictions", "/api/v1/monitoring"))
+        # /predict and the model card are open, and answer more with the token: {} is "or no security"
+        optional = path in ("/api/v1/predict", "/api/v1/model")
         expected = [{"bearerAuth": []}, {"metricsAuth": []}] if path == "/metrics" else (
-            [{"bearerAuth": []}] if private else None)
+            [{"bearerAuth": []}] if private else [{}, {"bearerAuth": []}] if optional else None)
         assert operation.get("security") == expected, (method, path)
         if private:
             assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
@@ -136,7 +138,7 @@ def test_every_error_answer_has_the_error_shape(description):
         assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, name
     error = description["components"]["schemas"]["ErrorBody"]
     assert error["required"] == ["code", "message"]
-    assert set(error["properties"]) == {"code", "message", "details"}
+    assert set(error["properties"]) == {"code", "message", "details", "omitted"}  # omitted: past 20 problems
 
 
 def test_the_transaction_schema_holds_each_features_type_range_and_categories(description):
@@ -165,7 +167,7 @@ def test_the_batch_holds_1_to_max_batch_transactions(model_path, tmp_path):
 def test_the_examples_are_real_transactions_scored_as_they_say(description, client, name, flagged):
     body = description["paths"]["/api/v1/predict"]["post"]["requestBody"]["content"]["application/json"]
     example = body["examples"][name]["value"]
-    answer = client.post("/api/v1/predict", json=example)
+    answer = client.post("/api/v1/predict", json=example, headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 200
     assert answer.get_json()["is_fraud"] is flagged
     assert (answer.get_json()["fraud_probability"] > 0.5) is flagged  # clearly one side, not near the threshold
@@ -280,3 +282,18 @@ def test_the_monitoring_answer_conforms_to_its_described_schema(description, cli
     validator.validate(answer)
     assert answer["counts"]["labelled"] >= 1
     assert answer["performance"] is not None
+
+
+def test_the_description_says_what_a_client_without_the_token_gets(description):
+    predict = description["paths"]["/api/v1/predict"]["post"]
+    assert predict["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+    too_many = description["components"]["responses"]["TooManyRequests"]
+    assert too_many["headers"]["Retry-After"]["required"] is True
+    assert "FRAUD_RATE_LIMIT" in predict["description"]
+    assert "FRAUD_OPEN_DEMO" in predict["description"]
+    schemas = description["components"]["schemas"]
+    assert schemas["Prediction"]["required"] == ["is_fraud", "model_version"]  # the probability: with the token
+    assert "Only with the token" in schemas["Prediction"]["properties"]["fraud_probability"]["description"]
+    assert schemas["ModelCard"]["required"] == ["model_version", "artefact_sha256", "features"]
+    assert set(schemas["ModelCard"]["properties"]) >= {"threshold", "metrics", "withheld"}
+    assert schemas["ErrorBody"]["properties"]["details"]["maxItems"] == 20

@@ -345,8 +345,10 @@ def test_a_batch_answer_is_the_json_flask_would_write(served, rows, model_path, 
 
     from fraud_app import create_app
 
-    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None})
-    response = app.test_client().post("/api/v1/predict", json={"transactions": rows[:1000]})
+    app = create_app({"MODEL_PATH": str(model_path), "DATABASE": str(tmp_path / "db.sqlite3"), "DATABASE_URL": None,
+                      "API_TOKEN": "parity-token-0123456789"})
+    response = app.test_client().post("/api/v1/predict", json={"transactions": rows[:1000]},
+                                      headers={"Authorization": "Bearer parity-token-0123456789"})  # the whole answer
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     with app.app_context():

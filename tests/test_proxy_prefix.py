@@ -162,7 +162,7 @@ def check_fraud_app(session, root_url):
 
     result = session.post(action, data=fields, timeout=10)
     assert result.status_code == 200, result.text[:500]
-    assert 'id="fraud-probability"' in result.text
+    assert 'id="fraud-decision"' in result.text  # the decision: what a person without the token is shown
     assert_every_reference_resolves(session, result, root_url)
 
     # A page further down (an unknown one: its error page links back up) resolves the same way.

@@ -38,8 +38,10 @@ DIFFERENT = {
 @pytest.fixture(scope="module")
 def flask_client(model_path, tmp_path_factory):
     """The Flask app, through its test client: the reference the twin is compared with."""
-    app = fraud_app.create_app({"MODEL_PATH": str(model_path), "LOG_LEVEL": "ERROR",
-                                "DATABASE": str(tmp_path_factory.mktemp("flask") / "p.sqlite3")})
+    # The open demo, without a rate limit: the twin is chapter 04's local demo, which answers the probability to
+    # anyone (it has no token); the Flask app is compared with it answer for answer.
+    app = fraud_app.create_app({"MODEL_PATH": str(model_path), "LOG_LEVEL": "ERROR", "OPEN_DEMO": True,
+                                "RATE_LIMIT": "off", "DATABASE": str(tmp_path_factory.mktemp("flask") / "p.sqlite3")})
     yield app.test_client()
     app.extensions["fraud_db"].dispose()
 

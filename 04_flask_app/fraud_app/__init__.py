@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from fraud_app import api, db, docs, errors, logs, metrics, monitoring, openapi, security, web
+from fraud_app import api, db, docs, errors, logs, metrics, monitoring, openapi, ratelimit, security, web
 from fraud_app.config import load_config
 from fraud_app.model import FraudModel
 
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
 
     security.init_app(app)
+    ratelimit.init_app(app)  # anonymous scoring: so many transactions per client (FRAUD_RATE_LIMIT)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)  # GET /api/v1/ and /api/v1/openapi.json
@@ -59,6 +60,8 @@ def announce(app: Flask, model: FraudModel) -> None:
         "fraud_app ready: model %s (artefact_sha256 %s, %s), storage %s",
         model.version, model.digest, pinned, db.describe_storage(app),
     )
+    if app.config["OPEN_DEMO"]:
+        log.warning("FRAUD_OPEN_DEMO is on: clients without the token get the fraud probability (a demo only)")
     if not app.config["MODEL_SHA256"]:
         log.warning(
             "the model artefact is not pinned: set FRAUD_MODEL_SHA256=%s to refuse any other artefact", model.digest

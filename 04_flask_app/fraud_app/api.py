@@ -1,20 +1,21 @@
 """The JSON API under /api/v1.
 
-    GET    /api/v1/model                      the model card (metadata, schema, metrics)
-    POST   /api/v1/predict                    score one transaction, or {"transactions": [...]}
+    GET    /api/v1/model                      the model card (what it is and takes; all of it with the token)
+    POST   /api/v1/predict                    score one transaction, or {"transactions": [...]} (rate-limited)
     POST   /api/v1/predictions                score and store a prediction (token)   201 + Location
     GET    /api/v1/predictions                list stored predictions (?limit=&after=) (token)
     GET    /api/v1/predictions/<id>           one stored prediction (token)          200 / 404
     PUT    /api/v1/predictions/<id>/label     record the confirmed outcome (token)   200 / 404
     DELETE /api/v1/predictions/<id>           remove it (token)                      204 / 404
 
-/predict is RPC-style (an action: "score this"); /predictions is a REST resource.
+/predict is RPC-style (an action: "score this"); /predictions is a REST resource. /predict and the model card
+are open, but a client without the token learns only the decision (fraud_app.disclosure) and is rate-limited
+(fraud_app.ratelimit); chapter 04 shows why, with the search an exact probability allows (oracle.py).
 
 Stored predictions are card transactions: reading them needs the same bearer token as writing them.
 One token, not a separate read-only one (FRAUD_READ_TOKEN): the course has one client, which both
 writes and reads, and every extra secret is one more to set, rotate and leak. A team with a read-only
 consumer (a dashboard) would add a second token, or scopes from an identity provider (OAuth 2).
-/predict and the form stay open for the course; chapter 04 says what that gives an attacker.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import pydantic
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from fraud_app import contract, db
+from fraud_app import contract, db, disclosure, ratelimit
 from fraud_app.auth import require_token
+from fraud_app.contract import MAX_INT_DIGITS
 from fraud_app.errors import ApiError
 from fraud_app.metrics import count_predictions
 from fraud_app.schema import ValidationError
@@ -89,9 +91,6 @@ def body_bytes() -> bytes:
     return data
 
 
-MAX_INT_DIGITS = 100  # no transaction field needs more; Python itself refuses past 4300 digits
-
-
 def parse_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise ValueError(f"a number has more than {MAX_INT_DIGITS} digits")
@@ -107,7 +106,7 @@ def validate_one(data) -> dict:
     try:
         return model().schema.validate(data)
     except ValidationError as error:
-        raise ApiError(400, "validation_failed", str(error), error.details) from None
+        raise ApiError(400, "validation_failed", str(error), error.details, omitted=error.omitted) from None
 
 
 def validate_batch(items) -> list[dict]:
@@ -116,7 +115,7 @@ def validate_batch(items) -> list[dict]:
     except ValidationError as error:
         # The array itself (not an array, empty, too long): the message alone, as before.
         details = error.details if error.details and "index" in error.details[0] else None
-        raise ApiError(400, "validation_failed", str(error), details) from None
+        raise ApiError(400, "validation_failed", str(error), details, omitted=error.omitted) from None
 
 
 ANSWERS = pydantic.TypeAdapter(dict)
@@ -135,11 +134,12 @@ def batch_answer(predictions: list[dict]):
 
 @bp.get("/model")
 def model_card():
-    return model().metadata
+    return disclosure.card(model().metadata)  # without the token: no threshold, metrics, reference or seed
 
 
 @bp.post("/predict")
 def predict():
+    ratelimit.take(1)  # a client without the token pays for every request, a refused one too, before it is read
     text = read_text()
     # A valid batch, parsed and validated in one pass by pydantic's core (a batch of 1,000 spent most of its time
     # in json.loads and in validating the objects it built). Anything it does not accept, a single transaction
@@ -148,12 +148,13 @@ def predict():
     transactions = None
     if '"transactions"' in text:
         transactions = contract.valid_batch(model().schema, text, current_app.config["MAX_BATCH"])
-    if transactions is not None:
-        return batch_answer(count_predictions(model().score(transactions)))
-    body = parse_json(text)
-    if isinstance(body, dict) and set(body) == {"transactions"}:
-        return batch_answer(count_predictions(model().score(validate_batch(body["transactions"]))))
-    return count_predictions(model().score([validate_one(body)]))[0]
+    if transactions is None:
+        body = parse_json(text)
+        if not (isinstance(body, dict) and set(body) == {"transactions"}):
+            return disclosure.answers(count_predictions(model().score([validate_one(body)])))[0]
+        transactions = validate_batch(body["transactions"])
+    ratelimit.take(len(transactions) - 1, batch=len(transactions))  # and one per transaction of a batch
+    return batch_answer(disclosure.answers(count_predictions(model().score(transactions))))
 
 
 @bp.post("/predictions")

@@ -15,6 +15,8 @@
 | METRICS | FRAUD_METRICS | on or off: GET /metrics and the counts behind it (fraud_app.metrics) | on |
 | ENV | FRAUD_ENV | production or development: production is treated as a platform for the artefact | development |
 | ALLOW_VERSION_SKEW | FRAUD_ALLOW_VERSION_SKEW | on or off: production serves an artefact of other versions | off |
+| RATE_LIMIT | FRAUD_RATE_LIMIT | N/second, /minute, /hour, /day (N up to 10**6); off (not on a platform) | 60/minute |
+| OPEN_DEMO | FRAUD_OPEN_DEMO | on or off: on, anonymous clients get the probability too (not on a platform) | off |
 
 Every setting is checked by ``load_config``, at start-up: a bad value raises :class:`ConfigError`,
 whose message is one line naming the variable and what it accepts (the WSGI entry point prints it and
@@ -36,6 +38,10 @@ On a platform the app trusts its proxy's X-Forwarded-Proto and wants HTTPS (frau
 PRODUCTION is detected too: on a platform, or with FRAUD_ENV=production (a server of your own). There the
 model artefact fails closed (fraud_app.model): no FRAUD_MODEL_SHA256 pin, or other library versions than
 the artefact's (unless FRAUD_ALLOW_VERSION_SKEW=on), stop the app before anything is unpickled.
+RATE_LIMIT is how many transactions a client without the token may score (fraud_app.ratelimit: per client
+address, per worker process). OPEN_DEMO=on gives clients without the token the fraud probability, which by
+default only token holders get (fraud_app.disclosure): for a demo on one's own machine, such as chapter 04's.
+On a platform both FRAUD_OPEN_DEMO=on and FRAUD_RATE_LIMIT=off stop the app at start-up.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCH": 1000,
     "LOG_LEVEL": "INFO",
     "METRICS": True,
+    "RATE_LIMIT": "60/minute",
+    "OPEN_DEMO": False,
     "PAGE_LIMIT_DEFAULT": 20,
     "PAGE_LIMIT_MAX": 100,
     "PLATFORM": None,
@@ -115,6 +123,19 @@ def environment_name(raw: str) -> str:
     if raw.strip().lower() not in ("production", "development"):
         raise ValueError("production or development")
     return raw.strip().lower()
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_limit(raw: str) -> tuple[int, int] | None:
+    """"60/minute" as (60, 60): so many transactions per so many seconds; "off" as None."""
+    text = raw.strip().lower()
+    if text == "off":
+        return None
+    count, _, period = text.partition("/")
+    count = count.strip()
+    if not (count.isascii() and count.isdigit() and 1 <= int(count) <= 1_000_000 and period.strip() in RATE_PERIODS):
+        raise ValueError("N/second, N/minute, N/hour or N/day with N a whole number from 1 to 1000000, or off")
+    return int(count), RATE_PERIODS[period.strip()]
 
 
 def sha256_hex(raw: str) -> str:
@@ -138,6 +159,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any], bool]] = {
     "METRICS": ("FRAUD_METRICS", on_off, False),
     "ENV": ("FRAUD_ENV", environment_name, False),
     "ALLOW_VERSION_SKEW": ("FRAUD_ALLOW_VERSION_SKEW", on_off, False),
+    "RATE_LIMIT": ("FRAUD_RATE_LIMIT", rate_limit, False),
+    "OPEN_DEMO": ("FRAUD_OPEN_DEMO", on_off, False),
 }
 
 
@@ -162,7 +185,22 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
                 config[key] = tokens(config[key])
             except ValueError as accepts:
                 raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts {accepts}") from None
-    if type(config["METRICS"]) is not bool:
-        raise ConfigError("FRAUD_METRICS is not valid: it accepts on or off")
     config["PRODUCTION"] = bool(config["PRODUCTION"] or config["PLATFORM"] or config["ENV"] == "production")
+    for key in ("METRICS", "OPEN_DEMO"):
+        if type(config[key]) is not bool:
+            raise ConfigError(f"{ENVIRONMENT[key][0]} is not valid: it accepts on or off")
+    if isinstance(config["RATE_LIMIT"], str):  # the default, or a test's mapping: "60/minute"
+        try:
+            config["RATE_LIMIT"] = rate_limit(config["RATE_LIMIT"])
+        except ValueError as accepts:
+            raise ConfigError(f"FRAUD_RATE_LIMIT={config['RATE_LIMIT']!r} is not valid: it accepts {accepts}") from None
+    if config["PRODUCTION"]:
+        # What is open on one's own machine for a demo is never open by mistake in production.
+        where = f"{config['PLATFORM']} is set" if config["PLATFORM"] else "FRAUD_ENV=production"
+        if config["OPEN_DEMO"]:
+            raise ConfigError(f"FRAUD_OPEN_DEMO=on is refused in production ({where}): "
+                              "it would give every anonymous client the fraud probability")
+        if config["RATE_LIMIT"] is None:
+            raise ConfigError(f"FRAUD_RATE_LIMIT=off is refused in production ({where}): "
+                              "anonymous scoring must be rate-limited there")
     return config

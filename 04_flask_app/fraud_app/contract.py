@@ -28,6 +28,7 @@ same ones (:func:`problems`); the form words them once more for the person typin
 from __future__ import annotations
 
 import functools
+import heapq
 import keyword
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -38,8 +39,20 @@ from typing_extensions import TypedDict  # pydantic needs typing_extensions' Typ
 
 __all__ = [
     "Problem", "ValidationError", "json_type", "transaction_model", "batch_model", "problems",
-    "validate_transaction", "validate_batch", "valid_batch", "field_problem",
+    "validate_transaction", "validate_batch", "valid_batch", "field_problem", "MAX_PROBLEMS",
 ]
+
+#: At most this many problems in an error answer (``details``); the answer says how many more were found
+#: (``omitted``). A hostile body of 90,000 unknown keys once got a 34 MB answer: the client sends little and
+#: the server writes a lot. Twenty is more than a real client ever needs to fix its request at once.
+MAX_PROBLEMS = 20
+#: At most this many problems are repeated in the error's one-line ``message`` (all of them are in details).
+MESSAGE_PROBLEMS = 5
+#: A value or a name echoed in a message is cut to this many characters.
+ECHO_CHARS = 40
+#: The most digits a whole number may have, in JSON (fraud_app.api) and in the form (fraud_app.schema): no
+#: transaction field needs more, and Python itself refuses to read one past 4300 digits.
+MAX_INT_DIGITS = 100
 
 # JSON's names for Python's types, for messages a client can understand.
 JSON_TYPES = {
@@ -69,12 +82,20 @@ class Problem:
 
 
 class ValidationError(ValueError):
-    """Raised with every problem found in one input."""
+    """Raised with the problems found in one input: at most MAX_PROBLEMS of them, ``omitted`` more not listed."""
 
-    def __init__(self, problems: list[Problem], summary: str | None = None, details: list[dict] | None = None):
+    def __init__(self, problems: list[Problem], summary: str | None = None, details: list[dict] | None = None,
+                 omitted: int = 0):
         self.problems = problems
         self.details = details if details is not None else [p.as_dict() for p in problems]
+        self.omitted = omitted
         super().__init__(summary or "; ".join(p.message for p in problems))
+
+
+def echo(value: Any) -> str:
+    """``value`` as text to repeat in a message, cut to ECHO_CHARS characters (a name or a string may be huge)."""
+    text = str(value)
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}... ({len(text)} characters)"
 
 
 def json_type(value: Any) -> str:
@@ -153,41 +174,73 @@ def example(schema) -> dict:
 # --- Validating, and saying what is wrong in people's words -------------------------------------------------
 
 def validate_transaction(schema, data: Any) -> dict:
-    """A clean transaction (decimals as floats) from untrusted JSON, or ValidationError naming every problem."""
-    model = transaction_model(schema)
+    """A clean transaction (decimals as floats) from untrusted JSON, or ValidationError naming its problems.
+
+    Unknown keys are taken aside before pydantic sees the object: pydantic checks only the schema's own
+    fields (at most as many as the schema has), however many keys the object carries, and the unknown ones
+    are counted, and the first MAX_PROBLEMS of them (by name) named. An object of 90,000 unknown keys costs
+    a pass over its keys, not 90,000 errors built, sorted and written.
+    """
+    found, unknown = transaction_problems(schema, data)
+    if found is None:
+        return unknown  # the clean transaction
+    raise invalid(schema, found, unknown)
+
+
+def transaction_problems(schema, data: Any) -> tuple[list[Problem] | None, Any]:
+    """(None, the clean transaction), or (the problems of its known fields, the unknown keys)."""
+    unknown: list = []
+    if isinstance(data, dict):
+        unknown = [key for key in data if key not in schema.by_name]
+        if unknown:
+            data = {key: value for key, value in data.items() if key in schema.by_name}
     try:
-        return dict(model.model_validate(data).__dict__)
+        clean = dict(transaction_model(schema).model_validate(data).__dict__)
     except pydantic.ValidationError as error:
-        found = problems(schema, error.errors(include_url=False))
-    raise ValidationError(found, summary(found))
+        return problems(schema, error.errors(include_url=False)), unknown
+    if not unknown:
+        return None, clean
+    return [], unknown
+
+
+def invalid(schema, found: list[Problem], unknown: list) -> ValidationError:
+    """The ValidationError of one transaction: missing fields, then unknown ones (sorted), then the rest."""
+    required = [p for p in found if p.rule == "required"]
+    listed = required + [unknown_problem(name) for name in heapq.nsmallest(MAX_PROBLEMS, unknown, key=str)]
+    listed += [p for p in found if p.rule != "required"]
+    total = len(found) + len(unknown)
+    return ValidationError(listed[:MAX_PROBLEMS], summary(listed, total, schema.names),
+                           omitted=max(0, total - MAX_PROBLEMS))
 
 
 def validate_batch(schema, items: Any, max_items: int) -> list[dict]:
     """Clean transactions from a batch's ``transactions`` array, or ValidationError.
 
-    The array itself first (an array, 1 to ``max_items`` long); then every invalid transaction, each
-    problem with the ``index`` of its transaction.
+    The array itself first (an array, 1 to ``max_items`` long); then the invalid transactions, each
+    problem with the ``index`` of its transaction: the first MAX_PROBLEMS problems, and how many more.
+    Each transaction is checked as a single one is (:func:`transaction_problems`), so that unknown keys
+    cost no more in a batch than alone.
     """
-    model = batch_model(schema, max_items)
-    try:
-        return [dict(item.__dict__) for item in model.model_validate({"transactions": items}).transactions]
-    except pydantic.ValidationError as error:
-        errors = error.errors(include_url=False)
-    whole = [e for e in errors if e["loc"] == ("transactions",)]
-    if whole:
-        if whole[0]["type"] in ("too_short", "too_long"):
-            message = f"'transactions' must hold between 1 and {max_items} transactions, got {len(items)}"
-        else:
-            message = f"'transactions' must be an array, got {json_type(items)}"
+    if not isinstance(items, list):
+        message = f"'transactions' must be an array, got {json_type(items)}"
         raise ValidationError([Problem("transactions", "batch", message)], message)
-    by_index: dict[int, list[dict]] = {}
-    for e in errors:
-        by_index.setdefault(e["loc"][1], []).append({**e, "loc": e["loc"][2:]})
-    details = [
-        {"index": index, **p.as_dict()} for index in sorted(by_index) for p in problems(schema, by_index[index])
-    ]
-    message = f"{len(by_index)} of {len(items)} transactions are invalid"
-    raise ValidationError([], message, details)
+    if not 1 <= len(items) <= max_items:
+        message = f"'transactions' must hold between 1 and {max_items} transactions, got {len(items)}"
+        raise ValidationError([Problem("transactions", "batch", message)], message)
+    clean, details, invalid_items, total = [], [], 0, 0
+    for index, item in enumerate(items):
+        found, result = transaction_problems(schema, item)
+        if found is None:
+            clean.append(result)
+            continue
+        invalid_items += 1
+        error = invalid(schema, found, result)
+        total += len(error.problems) + error.omitted
+        details += [{"index": index, **p.as_dict()} for p in error.problems[:MAX_PROBLEMS - len(details)]]
+    if not invalid_items:
+        return clean
+    message = f"{invalid_items} of {len(items)} transactions are invalid"
+    raise ValidationError([], message, details, omitted=total - len(details))
 
 
 def valid_batch(schema, text: str, max_items: int) -> list[dict] | None:
@@ -219,7 +272,10 @@ def _batch_of_dicts(schema, max_items: int) -> pydantic.TypeAdapter:
     transaction.__pydantic_config__ = STRICT
     batch = TypedDict(  # noqa: UP013
         "TransactionBatch",
-        {"transactions": Annotated[list[transaction], Strict(), Field(min_length=1, max_length=max_items)]},
+        # fail_fast: this path only accepts, so it stops at the first invalid transaction instead of building
+        # an error for every key of every one (1,000 transactions of 100 unknown keys: 100,000 errors, 35 MB)
+        {"transactions": Annotated[list[transaction], Strict(),
+                                   Field(min_length=1, max_length=max_items, fail_fast=True)]},
     )
     batch.__pydantic_config__ = STRICT
     return pydantic.TypeAdapter(batch)
@@ -234,11 +290,25 @@ def problems(schema, errors: list[dict]) -> list[Problem]:
     return sorted(found, key=lambda p: (rank.get(p.rule, 2), order.get(p.field, -1), p.field))
 
 
-def summary(found: list[Problem]) -> str:
-    """One message for people: every missing field in one sentence, then each other problem."""
+def summary(found: list[Problem], total: int | None = None, names: list[str] | None = None) -> str:
+    """One message for people: every missing field in one sentence, then the first other problems.
+
+    ``found`` is what is listed (in order), ``total`` how many problems there are in all. Past
+    MESSAGE_PROBLEMS, the message says how many more there are; if a field is unknown, it names ``names``,
+    the fields a transaction has, once (each problem's own message stays short).
+    """
+    total = len(found) if total is None else total
     missing = [p.field for p in found if p.rule == "required"]
-    others = [p.message for p in found if p.rule != "required"]
-    return "; ".join(([f"missing required field(s): {', '.join(missing)}"] if missing else []) + others)
+    others = [p for p in found if p.rule != "required"]
+    parts = [f"missing required field(s): {', '.join(missing)}"] if missing else []
+    parts += [p.message for p in others[:MESSAGE_PROBLEMS]]
+    text = "; ".join(parts)
+    more = total - len(missing) - min(len(others), MESSAGE_PROBLEMS)
+    if more > 0:
+        text += f"; and {more} more problem{'s' if more > 1 else ''}"
+    if names and any(p.rule == "unknown" for p in others):
+        text += f" (a transaction's fields are {', '.join(names)})"
+    return text
 
 
 def problem(schema, error: dict) -> Problem:
@@ -250,8 +320,13 @@ def problem(schema, error: dict) -> Problem:
     if kind == "missing":
         return Problem(name, "required", f"field '{name}' is required")
     if kind == "extra_forbidden":
-        return Problem(name, "unknown", f"unknown field '{name}': the model's fields are {', '.join(schema.names)}")
+        return unknown_problem(name)
     return value_problem(schema.by_name[name], value, kind)
+
+
+def unknown_problem(name: Any) -> Problem:
+    """A key the schema does not have: named (cut if long), without repeating every field's name."""
+    return Problem(echo(name), "unknown", f"unknown field '{echo(name)}'")
 
 
 def value_problem(feature: dict, value: Any, kind: str) -> Problem:
@@ -265,10 +340,10 @@ def value_problem(feature: dict, value: Any, kind: str) -> Problem:
     )
     if out_of_range:
         low, high = feature["min"], feature["max"]
-        return Problem(name, "range", f"field '{name}' must be between {low} and {high}, got {value}")
+        return Problem(name, "range", f"field '{name}' must be between {low} and {high}, got {echo(value)}")
     if feature_type == "category" and type(value) is str:
         listed = ", ".join(feature["categories"])
-        return Problem(name, "category", f"field '{name}' must be one of {listed}, got '{value}'")
+        return Problem(name, "category", f"field '{name}' must be one of {listed}, got '{echo(value)}'")
     wanted = {
         "float": "a number", "int": "an integer", "bool": "a boolean (true or false)", "category": "a string"
     }[feature_type]
@@ -302,12 +377,17 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Prediction(BaseModel):
-    """The model's answer for one transaction."""
+    """The model's answer for one transaction: the decision for anyone, the probability with the token."""
 
     model_config = ConfigDict(extra="forbid", title="Prediction")
-    fraud_probability: Probability = Field(description="How likely the transaction is fraud, 0 to 1 (6 decimals)")
+    fraud_probability: Probability = Field(
+        None, json_schema_extra=_optional,
+        description="How likely the transaction is fraud, 0 to 1 (6 decimals). Only with the token "
+                    "(or when the server runs the open demo, FRAUD_OPEN_DEMO=on)",
+    )
     is_fraud: bool = Field(description="The decision: fraud_probability >= threshold")
-    threshold: Probability = Field(description="The model's decision threshold")
+    threshold: Probability = Field(None, json_schema_extra=_optional,
+                                   description="The model's decision threshold. Only with the token, or the open demo")
     model_version: str = Field(description="The version of the model that answered (the model card's)")
 
 
@@ -339,7 +419,11 @@ class ErrorBody(BaseModel):
     model_config = ConfigDict(extra="forbid", title="ErrorBody")
     code: str = Field(description="A stable machine-readable name, such as validation_failed or not_found")
     message: str = Field(description="What went wrong, for a person")
-    details: list[ErrorDetail] = Field(None, json_schema_extra=_optional, description="One entry per problem")
+    details: list[ErrorDetail] = Field(None, json_schema_extra=_optional, max_length=MAX_PROBLEMS,
+                                       description=f"One entry per problem, the first {MAX_PROBLEMS} at most")
+    omitted: Annotated[int, Field(ge=1)] = Field(
+        None, json_schema_extra=_optional, description="How many more problems were found than details lists"
+    )
 
 
 class Error(BaseModel):
@@ -356,14 +440,17 @@ class Health(BaseModel):
 
 
 class ModelCard(BaseModel):
-    """The model's metadata (the JSON beside the artefact): schema, threshold, metrics, versions, digest."""
+    """The model's metadata (the JSON beside the artefact). Without the token only its public part: what the model
+    is and takes (schema, versions, digest); with it, all of it (threshold, metrics, reference distributions, seed)."""
 
     model_config = ConfigDict(extra="allow", title="ModelCard")
     model_version: str
     artefact_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
-    threshold: Probability
     features: list[dict[str, Any]] = Field(description="The feature schema: name, type, range or categories")
-    metrics: dict[str, Any]
+    threshold: Probability = Field(None, json_schema_extra=_optional, description="Only with the token")
+    metrics: dict[str, Any] = Field(None, json_schema_extra=_optional, description="Only with the token")
+    withheld: list[str] = Field(None, json_schema_extra=_optional,
+                                description="Without the token: the keys of the card that the token would add")
 
 
 @functools.lru_cache(maxsize=64)

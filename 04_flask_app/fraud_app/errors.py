@@ -4,7 +4,9 @@ Every API error has the same shape::
 
     {"error": {"code": "validation_failed", "message": "...", "details": [...]}}
 
-``code`` is a stable machine-readable name; the HTTP status carries the class of error.
+``code`` is a stable machine-readable name; the HTTP status carries the class of error. ``details`` lists at
+most 20 problems (fraud_app.contract.MAX_PROBLEMS); ``omitted``, when present, says how many more were found.
+An error answer stays a few kilobytes, whatever the request: the client pays for bad input, not the server.
 """
 
 from __future__ import annotations
@@ -34,16 +36,18 @@ RETRY_AFTER_SECONDS = 5  # a database outage: when a client may try again
 class ApiError(Exception):
     """An error the API reports to its client as JSON."""
 
-    def __init__(self, status: int, code: str, message: str, details=None, headers=None):
+    def __init__(self, status: int, code: str, message: str, details=None, headers=None, omitted: int = 0):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-        self.details, self.headers = details, headers or {}
+        self.details, self.headers, self.omitted = details, headers or {}, omitted
 
 
-def json_body(status: int, code: str, message: str, details=None, headers=None):
+def json_body(status: int, code: str, message: str, details=None, headers=None, omitted: int = 0):
     error = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
+    if omitted:
+        error["omitted"] = omitted  # problems found beyond those in details
     return {"error": error}, status, headers or {}
 
 
@@ -52,7 +56,7 @@ def wants_json() -> bool:
 
 
 def handle_api_error(error: ApiError):
-    return json_body(error.status, error.code, error.message, error.details, error.headers)
+    return json_body(error.status, error.code, error.message, error.details, error.headers, error.omitted)
 
 
 def handle_http_exception(error: HTTPException):

@@ -122,6 +122,12 @@ ERRORS = {
     "NotFound": error("No stored prediction has this id (never created, or deleted)"),
     "PayloadTooLarge": error("The body is larger than the server accepts (FRAUD_MAX_BODY_BYTES)"),
     "UnsupportedMediaType": error("The body is not labelled Content-Type: application/json"),
+    "TooManyRequests": error(
+        "A client without the token has scored as many transactions as FRAUD_RATE_LIMIT allows (per client "
+        "address, per worker process); the token is not limited",
+        {"Retry-After": {"description": "Seconds to wait before the client may score again", "required": True,
+                         "schema": {"type": "integer", "minimum": 1}}},
+    ),
     "Unavailable": error(
         "The database does not answer, or the server has no token configured (FRAUD_API_TOKEN)",
         {"Retry-After": {"description": "Seconds to wait before trying again (a database outage)",
@@ -133,7 +139,7 @@ ERRORS = {
 def responses(ok: dict, *errors: str) -> dict:
     """``ok`` (status -> answer) and the shared errors named, under their status codes."""
     status = {"BadRequest": "400", "Unauthorized": "401", "NotFound": "404", "PayloadTooLarge": "413",
-              "UnsupportedMediaType": "415", "Unavailable": "503"}
+              "UnsupportedMediaType": "415", "TooManyRequests": "429", "Unavailable": "503"}
     return {**ok, **{status[name]: {"$ref": f"#/components/responses/{name}"} for name in errors}}
 
 
@@ -145,6 +151,8 @@ def body(schema: dict, examples: dict | None = None, description: str = "") -> d
 
 
 PRIVATE = [{"bearerAuth": []}]
+#: Open to anyone, and the token adds to the answer: {} is OpenAPI's "or no security at all".
+TOKEN_OPTIONAL = [{}, {"bearerAuth": []}]
 JSON_BODY_ERRORS = ("BadRequest", "PayloadTooLarge", "UnsupportedMediaType")
 ID = {"name": "prediction_id", "in": "path", "required": True, "description": "The id the creation answered",
       "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
@@ -286,19 +294,28 @@ def paths(max_batch: int, page_max: int) -> dict:
         }},
         "/api/v1/model": {"get": {
             "operationId": "modelCard", "tags": ["model"], "summary": "The model card",
-            "description": "The model's metadata: feature schema, threshold, metrics, library versions, digest.",
+            "security": TOKEN_OPTIONAL,
+            "description": "The model's metadata. Without the token, its public part: what the model is and takes "
+                           "(feature schema, library versions, digest), and `withheld`, the keys the token adds. "
+                           "With the token, all of it: threshold, metrics, reference distributions, seed.",
             "responses": {"200": {**ok, **json_content(ref("ModelCard"))}},
         }},
         "/api/v1/predict": {"post": {
             "operationId": "predict", "tags": ["predict"], "summary": "Score one transaction, or a batch",
+            "security": TOKEN_OPTIONAL,
             "description": "RPC style: nothing is stored. Send one transaction, or "
-                           f'{{"transactions": [...]}} with 1 to {max_batch} of them.',
+                           f'{{"transactions": [...]}} with 1 to {max_batch} of them. Without the token, each '
+                           "answer is the decision (`is_fraud`, `model_version`), and a client may score so many "
+                           "transactions (FRAUD_RATE_LIMIT; a batch counts each, a refused request one), then "
+                           "429 with Retry-After. With the token: `fraud_probability` and `threshold` too, and "
+                           "no limit. A server running the open demo (FRAUD_OPEN_DEMO=on, never on a platform) "
+                           "gives everyone the probability.",
             "requestBody": body({"oneOf": [ref("Transaction"), ref("TransactionBatch")]},
                                 {**examples, **batch_example}),
             "responses": responses(
                 {"200": {"description": "The prediction, or for a batch the predictions in order",
                          **json_content({"oneOf": [ref("Prediction"), ref("PredictionBatch")]})}},
-                *JSON_BODY_ERRORS,
+                *JSON_BODY_ERRORS, "TooManyRequests",
             ),
         }},
         "/api/v1/predictions": {
@@ -377,7 +394,11 @@ def describe(model, max_batch: int, page_max: int, metrics: bool = True) -> dict
                 "Stored predictions, monitoring and metrics are private: "
                 "send the header `Authorization: Bearer <token>` (one of the server's FRAUD_API_TOKEN, a list "
                 "separated by commas during a rotation); /metrics also takes the scrape-only FRAUD_METRICS_TOKEN. "
-                "/health is liveness (never touches the database), /ready readiness."
+                "/health is liveness (never touches the database), /ready readiness. "
+                "Scoring is open, but without the token it answers the decision only and is rate-limited "
+                "(429 with Retry-After), and the model card keeps its threshold, metrics and training "
+                "distributions for token holders. An error lists at most 20 problems in `details`; "
+                "`omitted` says how many more were found."
             ),
         },
         "servers": [{"url": "../..", "description": "This app, relative to the description's own address"}],

@@ -9,10 +9,11 @@ a client can fix everything in one go; the form says it again in words for the p
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from fraud_app import contract
-from fraud_app.contract import JSON_TYPES, Problem, ValidationError, json_type
+from fraud_app.contract import JSON_TYPES, MAX_INT_DIGITS, Problem, ValidationError, echo, json_type
 
 __all__ = ["JSON_TYPES", "Problem", "Schema", "ValidationError", "check_value", "json_type"]
 
@@ -89,6 +90,13 @@ def form_message(feature: dict, value: Any) -> str:
     return f"{label_of(feature)}: choose yes or no"
 
 
+#: Numbers as the API reads them: ASCII digits only (Python's float() and int() also take "1_4", "٥" and " 7 "),
+#: an optional minus, a decimal point, an exponent. A whole number has at most as many digits as the API takes.
+DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+WHOLE = re.compile(r"-?[0-9]+")
+NOT_FINITE = ("nan", "inf", "infinity")
+
+
 def convert_text(feature: dict, raw: str) -> Any:
     """A form field's text as the feature's type; ValueError with a message for a person."""
     kind, label = feature["type"], label_of(feature)
@@ -97,18 +105,22 @@ def convert_text(feature: dict, raw: str) -> Any:
     if kind == "float":
         if "," in raw:  # "12,50" or "1,000"? Refuse rather than guess.
             raise ValueError(f"{label}: write decimals with a dot (12.50) and no thousands separator")
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{label} must be a number, such as 42.50; you entered {raw!r}") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{label} must be a finite number; you entered {raw!r}")
+        if raw.lower().lstrip("+-") in NOT_FINITE:
+            raise ValueError(f"{label} must be a finite number; you entered {echo(raw)!r}")
+        if not DECIMAL.fullmatch(raw):
+            raise ValueError(f"{label} must be a number, such as 42.50; you entered {echo(raw)!r}")
+        value = float(raw)
+        if not math.isfinite(value):  # "1e999"
+            raise ValueError(f"{label} must be a finite number; you entered {echo(raw)!r}")
         return value
     if kind == "int":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"{label} must be a whole number, such as 3; you entered {raw!r}") from None
+        if not WHOLE.fullmatch(raw):
+            raise ValueError(f"{label} must be a whole number, such as 3; you entered {echo(raw)!r}")
+        if len(raw.lstrip("-")) > MAX_INT_DIGITS:
+            low, high = number_text(feature["min"], feature), number_text(feature["max"], feature)
+            raise ValueError(f"{label} must be between {low} and {high}; you entered a number of "
+                             f"{len(raw.lstrip('-'))} digits")
+        return int(raw)
     if kind == "bool":
         if raw not in ("true", "false"):
             raise ValueError(f"{label}: choose yes or no")

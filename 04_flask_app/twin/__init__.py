@@ -108,11 +108,14 @@ def create_app_with_fastapi_errors() -> FastAPI:
     return create_app(errors="fastapi")
 
 
-def error_response(status: int, code: str, message: str, details: list | None = None, headers=None) -> JSONResponse:
+def error_response(status: int, code: str, message: str, details: list | None = None, headers=None,
+                   omitted: int = 0) -> JSONResponse:
     """The Flask app's error shape (fraud_app.errors.json_body)."""
     error = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
+    if omitted:
+        error["omitted"] = omitted
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
@@ -141,7 +144,7 @@ def add_app_errors(app: FastAPI, model: FraudModel, max_batch: int) -> None:
             details = problems.details
             if is_batch(error.body) and not (details and "index" in details[0]):
                 details = None  # the array itself is wrong (not an array, empty, too long): the message alone
-            return error_response(400, "validation_failed", str(problems), details)
+            return error_response(400, "validation_failed", str(problems), details, omitted=problems.omitted)
         return error_response(400, "validation_failed", "the body does not match the schema")  # pragma: no cover
 
     async def refuse_http(request: Request, error: HTTPException) -> JSONResponse:

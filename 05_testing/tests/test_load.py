@@ -5,15 +5,16 @@ import pytest
 import loadtest
 
 
-def score(transaction):
+def score(transaction, headers=None):
+    """A request of the load test: scoring, with the token (a client without it is rate-limited, by design)."""
     def send(session, url):
-        return session.post(url + "/api/v1/predict", json=transaction, timeout=10)
+        return session.post(url + "/api/v1/predict", json=transaction, headers=headers or {}, timeout=10)
 
     return send
 
 
-def test_a_small_load_test_sees_no_errors(served, transaction):
-    result = loadtest.run(served.url, score(transaction), total=200, concurrency=4, time_limit=60)
+def test_a_small_load_test_sees_no_errors(served, transaction, auth):
+    result = loadtest.run(served.url, score(transaction, auth.valid), total=200, concurrency=4, time_limit=60)
     assert result.requests == 200
     assert result.errors == 0
     assert result.statuses == {200: 200}
@@ -21,8 +22,8 @@ def test_a_small_load_test_sees_no_errors(served, transaction):
     assert not result.stopped_early
 
 
-def test_the_time_limit_stops_a_load_test(served, transaction):
-    result = loadtest.run(served.url, score(transaction), total=10_000, concurrency=2, time_limit=0.3)
+def test_the_time_limit_stops_a_load_test(served, transaction, auth):
+    result = loadtest.run(served.url, score(transaction, auth.valid), total=10_000, concurrency=2, time_limit=0.3)
     assert result.stopped_early
     assert result.requests < 10_000
 
@@ -39,11 +40,11 @@ def test_load_tests_stay_small(served, transaction, total, concurrency):
         loadtest.run(served.url, score(transaction), total=total, concurrency=concurrency)
 
 
-def test_the_latency_chart_has_a_title_and_labelled_axes(served, transaction):
+def test_the_latency_chart_has_a_title_and_labelled_axes(served, transaction, auth):
     import matplotlib
 
     matplotlib.use("Agg")
-    result = loadtest.run(served.url, score(transaction), total=20, concurrency=2)
+    result = loadtest.run(served.url, score(transaction, auth.valid), total=20, concurrency=2)
     axis = loadtest.plot(result).axes[0]
     assert axis.get_title() == "Latency of each request (20 requests, 0 errors)"
     assert axis.get_xlabel() == "milliseconds"

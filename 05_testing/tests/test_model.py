@@ -50,16 +50,17 @@ def test_the_metadata_reports_what_the_model_really_does(loaded, held_out):
         {"merchant_category": "electronics", "is_online": True},
     ],
 )
-def test_directional_each_risk_factor_raises_the_score(client, transaction, factor):
-    ordinary = client.post("/api/v1/predict", json=transaction).get_json()["fraud_probability"]
-    risky = client.post("/api/v1/predict", json={**transaction, **factor}).get_json()["fraud_probability"]
+def test_directional_each_risk_factor_raises_the_score(client, transaction, factor, auth):
+    ordinary = client.post("/api/v1/predict", json=transaction, headers=auth.valid).get_json()["fraud_probability"]
+    risky = client.post("/api/v1/predict", json={**transaction, **factor},
+                        headers=auth.valid).get_json()["fraud_probability"]
     assert risky > ordinary
 
 
 @pytest.mark.parametrize("same", [{"amount": 42.5}, {"amount": 42.50000000001}])
-def test_invariance_tiny_changes_do_not_change_the_answer(client, transaction, same):
-    base = client.post("/api/v1/predict", json=transaction).get_json()
-    assert client.post("/api/v1/predict", json={**transaction, **same}).get_json() == base
+def test_invariance_tiny_changes_do_not_change_the_answer(client, transaction, same, auth):
+    base = client.post("/api/v1/predict", json=transaction, headers=auth.valid).get_json()
+    assert client.post("/api/v1/predict", json={**transaction, **same}, headers=auth.valid).get_json() == base
 
 
 def test_invariance_the_order_of_the_fields_does_not_matter(client, transaction):

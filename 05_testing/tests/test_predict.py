@@ -7,8 +7,8 @@ import pytest
 from train import FEATURE_NAMES as FIELDS  # the model's fields, in the schema's order
 
 
-def test_predict_one(client, transaction, app):
-    response = client.post("/api/v1/predict", json=transaction)
+def test_predict_one(client, transaction, app, auth):
+    response = client.post("/api/v1/predict", json=transaction, headers=auth.valid)  # the token: the probability
     assert response.status_code == 200
     body = response.get_json()
     assert 0.0 <= body["fraud_probability"] <= 1.0
@@ -16,9 +16,9 @@ def test_predict_one(client, transaction, app):
     assert body["model_version"] == app.extensions["fraud_model"].version
 
 
-def test_a_risky_transaction_scores_higher_and_is_flagged(client, transaction, risky):
-    ordinary = client.post("/api/v1/predict", json=transaction).get_json()
-    flagged = client.post("/api/v1/predict", json=risky).get_json()
+def test_a_risky_transaction_scores_higher_and_is_flagged(client, transaction, risky, auth):
+    ordinary = client.post("/api/v1/predict", json=transaction, headers=auth.valid).get_json()
+    flagged = client.post("/api/v1/predict", json=risky, headers=auth.valid).get_json()
     assert flagged["fraud_probability"] > ordinary["fraud_probability"]
     assert flagged["is_fraud"] is True
     assert ordinary["is_fraud"] is False

@@ -59,6 +59,23 @@ def test_a_chunked_body_within_the_limit_is_read_whole(small_server, transaction
     assert response.status_code == 200, response.text
 
 
+def test_a_chunked_form_over_the_limit_is_413_not_cut_and_scored(small_server, transaction):
+    form = "&".join(f"{key}={str(value).lower()}" for key, value in transaction.items()).encode()
+    padded = form + b"&padding=" + b"x" * LIMIT  # the form's fields first: a cut body would still score
+    response = requests.post(small_server.url + "/", data=chunks(padded), timeout=10,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413, response.text[:500]
+    assert response.headers["Content-Type"].startswith("text/html")
+
+
+def test_a_chunked_form_within_the_limit_is_read_whole(small_server, transaction):
+    form = "&".join(f"{key}={str(value).lower()}" for key, value in transaction.items()).encode()
+    response = requests.post(small_server.url + "/", data=chunks(form, 10), timeout=10,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200, response.text[:500]
+    assert 'id="fraud-decision"' in response.text
+
+
 def test_a_body_over_the_limit_with_content_length_is_413(small_server):
     response = requests.post(small_server.url + "/api/v1/predict", data=b" " * (LIMIT + 1), timeout=10,
                              headers={"Content-Type": "application/json"})
@@ -197,8 +214,9 @@ def rewrite_threshold(path, threshold, *, consistent):
     return metadata
 
 
-def test_the_model_card_shows_the_artefact_digest(client, model_path):
-    card = client.get("/api/v1/model").get_json()
+def test_the_model_card_shows_the_artefact_digest(client, model_path, auth):
+    card = client.get("/api/v1/model", headers=auth.valid).get_json()  # the whole card: the digest covers it all
+    assert client.get("/api/v1/model").get_json()["artefact_sha256"] == card["artefact_sha256"]
     assert card["artefact_sha256"] == artefact_digest(model_path.read_bytes(), card)
 
 

@@ -39,6 +39,10 @@ def client(model_path, tmp_path_factory):
                        "API_TOKEN": "properties-token-01"}).test_client()
 
 
+#: The token: the answer carries the probability, and hundreds of inputs are not rate-limited.
+AUTH = {"Authorization": "Bearer t"}
+
+
 def assert_client_error_or_success(response):
     assert response.status_code < 500, response.get_data(as_text=True)
     assert response.is_json
@@ -56,7 +60,7 @@ def test_any_json_body_gets_a_2xx_or_a_4xx(client, body):
 @examples
 @given(field=st.sampled_from(FIELDS), value=json_values)
 def test_a_transaction_with_any_value_in_one_field_gets_a_2xx_or_a_4xx(client, transaction, field, value):
-    response = client.post("/api/v1/predict", json={**transaction, field: value})
+    response = client.post("/api/v1/predict", json={**transaction, field: value}, headers=AUTH)
     assert_client_error_or_success(response)
     if response.status_code == 200:  # then the value was valid, and the answer is a probability
         assert 0.0 <= response.get_json()["fraud_probability"] <= 1.0
@@ -65,7 +69,7 @@ def test_a_transaction_with_any_value_in_one_field_gets_a_2xx_or_a_4xx(client, t
 @examples
 @given(text=st.text(max_size=200))
 def test_any_text_as_a_body_gets_a_4xx(client, text):
-    response = client.post("/api/v1/predict", data=text, content_type="application/json")
+    response = client.post("/api/v1/predict", data=text, content_type="application/json", headers=AUTH)
     assert_client_error_or_success(response)
     # Short random text is never a whole valid transaction: always a client error, never a 2xx.
     assert 400 <= response.status_code < 500, response.get_data(as_text=True)
@@ -79,4 +83,4 @@ def test_any_text_as_a_body_gets_a_4xx(client, text):
 @examples
 @given(batch=st.lists(st.fixed_dictionaries({}, optional={f: json_values for f in FIELDS}), max_size=5))
 def test_any_batch_gets_a_2xx_or_a_4xx(client, batch):
-    assert_client_error_or_success(client.post("/api/v1/predict", json={"transactions": batch}))
+    assert_client_error_or_success(client.post("/api/v1/predict", json={"transactions": batch}, headers=AUTH))
