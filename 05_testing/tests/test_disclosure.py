@@ -6,6 +6,9 @@ decision only, and so many transactions a client (FRAUD_RATE_LIMIT, 429 with Ret
 card keeps its threshold, metrics and training distributions for token holders.
 """
 
+import json
+from pathlib import Path
+
 import pytest
 
 from fraud_app import create_app
@@ -98,7 +101,8 @@ def test_the_form_is_limited_too_with_a_page(limited, transaction):
     assert int(refused.headers["Retry-After"]) >= 1
 
 
-def test_each_client_address_has_its_own_bucket_and_x_forwarded_for_counts_only_on_a_platform(limited, transaction):
+def test_each_client_address_has_its_own_bucket_and_x_forwarded_for_counts_only_on_a_platform(limited, transaction,
+                                                                                                model_path):
     def spend(app, forwarded_for):
         headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https"}
         return [app.test_client().post("/api/v1/predict", json=transaction, headers=headers).status_code
@@ -107,7 +111,9 @@ def test_each_client_address_has_its_own_bucket_and_x_forwarded_for_counts_only_
     local = limited()  # no platform: the peer's address is the client; a header cannot change it
     assert spend(local, "203.0.113.1") == [200, 200, 200, 429]
     assert spend(local, "203.0.113.2") == [429] * 4
-    platform = limited(PLATFORM="DYNO")  # behind the platform's proxy: its X-Forwarded-For names the client
+    # Behind the platform's proxy its X-Forwarded-For names the client (and there the artefact must be pinned).
+    pin = json.loads(Path(model_path).with_suffix(".json").read_text())["artefact_sha256"]
+    platform = limited(PLATFORM="DYNO", MODEL_SHA256=pin)
     assert spend(platform, "203.0.113.1") == [200, 200, 200, 429]
     assert spend(platform, "203.0.113.2") == [200, 200, 200, 429]
 

@@ -40,7 +40,7 @@ def client(model_path, tmp_path_factory):
 
 
 #: The token: the answer carries the probability, and hundreds of inputs are not rate-limited.
-AUTH = {"Authorization": "Bearer t"}
+AUTH = {"Authorization": "Bearer properties-token-01"}
 
 
 def assert_client_error_or_success(response):
@@ -54,7 +54,7 @@ def assert_client_error_or_success(response):
 @given(body=json_values)
 def test_any_json_body_gets_a_2xx_or_a_4xx(client, body):
     for path in ("/api/v1/predict", "/api/v1/predictions"):
-        assert_client_error_or_success(client.post(path, json=body, headers={"Authorization": "Bearer t"}))
+        assert_client_error_or_success(client.post(path, json=body, headers=AUTH))
 
 
 @examples
