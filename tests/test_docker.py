@@ -47,7 +47,7 @@ def test_the_dockerfile_follows_the_course_rules():
     assert (ROOT / "07_heroku" / ".python-version").read_text().strip() == "3.11"  # the same Python
     copies = instructions("COPY")
     assert copies[0] == "requirements.txt ."  # dependencies before code: their layer stays cached
-    assert instructions("RUN")[1] == "pip install --no-cache-dir -r requirements.txt"
+    assert instructions("RUN")[1] == "pip install --require-hashes --no-cache-dir -r requirements.txt"
     assert instructions("ARG") == ["BASE_IMAGE=python:3.11-slim-bookworm"]  # the only build argument
     assert instructions("USER") == ["1000"]
     assert json.loads(instructions("CMD")[0]) == ["gunicorn", "--config", "gunicorn.conf.py"]  # exec form
