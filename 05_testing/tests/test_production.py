@@ -10,6 +10,7 @@ import logging
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -264,6 +265,33 @@ def test_gunicorn_stops_on_a_bad_setting_with_one_line(model_path, tmp_path, var
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"fraud_app cannot start: {variable}={value!r} is not valid: it accepts " in output
+    assert "Traceback" not in output
+
+
+def test_a_read_only_file_system_moves_only_the_default_sqlite_file_to_tmp(monkeypatch):
+    """docker run --read-only --tmpfs /tmp (tests/test_docker.py runs it): instance/ cannot be written."""
+    from fraud_app import db
+    from fraud_app.config import DEFAULTS
+
+    monkeypatch.setattr(db.os, "access", lambda path, mode: False)  # as on a read-only file system
+    config = {"DATABASE_URL": None, "DATABASE": DEFAULTS["DATABASE"]}
+    warning = db.keep_sqlite_writable(config)
+    assert config["DATABASE"] == str(Path(tempfile.gettempdir()) / "fraud-app" / "predictions.sqlite3")
+    assert warning.startswith("instance/ cannot be written (a read-only file system): stored predictions go to ")
+    for asked in ({"DATABASE_URL": None, "DATABASE": "/srv/data/p.sqlite3"},
+                  {"DATABASE_URL": "postgresql://u:p@h/d", "DATABASE": DEFAULTS["DATABASE"]}):
+        assert db.keep_sqlite_writable(dict(asked)) is None  # what was asked for is never moved
+
+
+def test_a_sqlite_file_that_cannot_be_opened_stops_the_app_with_one_line(model_path, tmp_path):
+    """A folder in place of the file: SQLite cannot open it; gunicorn stops with one line, no traceback."""
+    (tmp_path / "a-folder.sqlite3").mkdir()
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "a-folder.sqlite3"), "PORT": "0",
+           "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "fraud_app cannot start: " in output and "unable to open database file" in output, output  # noqa: PT018
     assert "Traceback" not in output
 
 
