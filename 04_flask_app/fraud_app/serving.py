@@ -268,7 +268,7 @@ class BufferedThreadWorker(ThreadWorker):
             end = data.find(b"\r\n\r\n")
             line_end = data.find(b"\r\n")
             line_length = line_end if line_end >= 0 else len(data)
-            if self.cfg.limit_request_line and line_length > self.cfg.limit_request_line:
+            if self.cfg.limit_request_line > 0 and line_length > self.cfg.limit_request_line:
                 conn.refusal = LimitRequestLine(line_length, self.cfg.limit_request_line)
                 return True
             if (end < 0 and len(data) > HEAD_LIMIT) or end > HEAD_LIMIT:

@@ -167,6 +167,21 @@ def test_a_request_sent_in_small_pieces_is_served(small_server, transaction):
     assert "is_fraud" in json.loads(answer.partition(b"\r\n\r\n")[2])
 
 
+def test_kept_alive_and_pipelined_requests_are_each_read_whole_and_answered(small_server, transaction):
+    """After an answer, the next request on the same connection goes back to the event loop, and so do the
+    bytes of a second request sent behind the first (pipelining)."""
+    with requests.Session() as session:  # one kept-alive connection
+        for _ in range(5):
+            assert session.post(small_server.url + "/api/v1/predict", json=transaction, timeout=10).status_code == 200
+    with socket.create_connection(("127.0.0.1", small_server.port), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n"
+                     b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200 OK") == 2, answer
+
+
 def test_workers_are_replaced_after_max_requests(model_path, tmp_path):
     """GUNICORN_MAX_REQUESTS=10 (jitter 1): 40 requests to one worker are served by at least three in turn."""
     env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "d.sqlite3"), "HOST": "127.0.0.1",
