@@ -251,13 +251,15 @@ def _verified_bytes(pkl_path: str | os.PathLike, metadata: dict) -> bytes:
 def version_differences(recorded: dict) -> list[str]:
     """One line per version in ``recorded`` that differs from the running one.
 
-    Python is compared on major.minor only (3.11.7 and 3.11.9 pickle alike); the libraries exactly.
+    Python is compared on major.minor only (3.11.7 and 3.11.9 pickle alike); the libraries exactly. A library
+    that is not installed is no difference: the deployed app leaves out pandas, which trains the model but is
+    never needed to score (a pickle that did need it would not unpickle: ModuleNotFoundError names it).
     """
     running = current_versions()
     lines = []
     for name, was in sorted(recorded.items()):
         now, was = running.get(name), str(was)
-        if now is None:
+        if now is None or now == "not installed":
             continue
         same = was.split(".")[:2] == now.split(".")[:2] if name == "python" else was == now
         if not same:

@@ -264,6 +264,17 @@ def test_other_library_versions_give_one_plain_warning(saved):
     assert model is not None
 
 
+def test_a_library_left_out_of_the_deployment_is_no_version_difference(saved, monkeypatch):
+    """The served app installs no pandas (it trains the model, it does not score): not a mismatch."""
+    running = artefact.current_versions()
+    monkeypatch.setattr(artefact, "current_versions", lambda: {**running, "pandas": "not installed"})
+    rewrite_metadata(saved, versions={**running, "pandas": "2.2.3"})
+    assert artefact.version_differences({**running, "pandas": "2.2.3"}) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_artefact(saved)
+
+
 def test_another_python_patch_release_does_not_warn(saved):
     python = artefact.current_versions()["python"].rsplit(".", 1)[0] + ".0"
     rewrite_metadata(saved, versions__python=python)

@@ -8,12 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
 import course
+from course.slowclients import SlowClients, health_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -58,12 +60,14 @@ def app_dir(made) -> Path:
 @pytest.fixture(scope="session")
 def runtime(app_dir, tmp_path_factory) -> Path:
     """A fresh virtual environment holding only what the bundle's requirements.txt installs: what a
-    platform's build makes. (No pip inside it: the course's pip installs into it, quicker.)"""
+    platform's build makes, every file checked against its hash as the Dockerfile does. (No pip inside it:
+    the course's pip installs into it, quicker.)"""
     venv = tmp_path_factory.mktemp("runtime") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
     result = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
-         "--no-compile", "--disable-pip-version-check", "-r", str(app_dir / "requirements.txt")],
+         "--no-compile", "--disable-pip-version-check", "--require-hashes", "--no-cache-dir",
+         "-r", str(app_dir / "requirements.txt")],
         capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -148,6 +152,21 @@ def test_the_bundle_requires_the_runtime_pins_only(app_dir):
     metadata = json.loads((app_dir / "models" / "fraud_model.json").read_text())
     for name in bundle.PINNED_LIBRARIES:
         assert pinned[name] == metadata["versions"][name]
+
+
+def test_the_bundle_installs_only_what_the_served_app_imports_each_file_with_its_hashes(app_dir, runtime):
+    text = (app_dir / "requirements.txt").read_text()
+    pinned = bundle.pins(app_dir / "requirements.txt")
+    assert not {"pandas", "waitress", "python-dateutil"} & set(pinned)  # training and Windows only
+    entries = re.split(r"\n(?=[a-z0-9])", text.split("\n\n", 1)[-1].strip(), flags=re.I)
+    entries = [entry for entry in entries if not entry.startswith("#")]
+    assert {entry.split("==", 1)[0].lower() for entry in entries} >= set(pinned)  # every pin is an entry
+    for entry in entries:  # pip --require-hashes refuses a requirement without one
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", entry), entry
+    probe = "import importlib.util; print([m for m in ('pandas', 'waitress') if importlib.util.find_spec(m)])"
+    result = subprocess.run([str(runtime / "bin" / "python"), "-c", probe], cwd=app_dir, env=platform_env(runtime),
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_app_json_declares_a_generated_token_and_a_web_dyno(app_dir):
@@ -249,7 +268,7 @@ def test_the_bundle_brings_the_postgresql_driver_and_its_deploy_steps(app_dir, r
 
 
 def test_the_procfile_serves_the_bundle_as_heroku_would(app_dir, runtime):
-    env = platform_env(runtime, FRAUD_API_TOKEN=TOKEN, WEB_CONCURRENCY="2")
+    env = platform_env(runtime, FRAUD_API_TOKEN=TOKEN, WEB_CONCURRENCY="2", GUNICORN_READ_TIMEOUT="3")
     with course.serve_command([HONCHO, "start", "web"], name="bundle (honcho)", env=env, cwd=app_dir,
                               ready_path="/health", timeout=60, announce=False) as server:
         health = requests.get(server.url + "/health", timeout=10)
@@ -264,8 +283,18 @@ def test_the_procfile_serves_the_bundle_as_heroku_would(app_dir, runtime):
         # The docs page and its files, from the bundle's own fraud_app/static and swagger-ui-bundle package.
         for path in ("/api/v1/openapi.json", "/api/docs", "/static/docs.js", "/api/docs/assets/swagger-ui-bundle.js"):
             assert requests.get(server.url + path, timeout=10).status_code == 200, path
+        # 30 clients that stall in their headers, 20 that trickle them: /health answers at once throughout,
+        # and the stalled ones are hung up on after GUNICORN_READ_TIMEOUT.
+        with SlowClients(server.port, stalled=30, trickling=20) as attack:
+            time.sleep(1)
+            assert max(health_seconds(server.url, times=6)) < 1
+            deadline = time.monotonic() + 8
+            while attack.closed_by_server() < 30 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert attack.closed_by_server() == 30
         log = server.log()
     assert f"Listening at: http://0.0.0.0:{server.port} " in log  # the Procfile binds every interface
+    assert "other versions" not in log  # no pandas deployed, and no version warning for it
     assert len(re.findall(r"Booting worker with pid", log)) == 2  # WEB_CONCURRENCY workers
     assert (app_dir / "instance" / "predictions.sqlite3").is_file()  # on the dyno's own (ephemeral) disk
 

@@ -5,13 +5,17 @@ import json
 import os
 import re
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
+import course
 import course.docker as course_docker
 import image
+from course.slowclients import SlowClients, health_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -47,7 +51,7 @@ def test_the_dockerfile_follows_the_course_rules():
     assert (ROOT / "07_heroku" / ".python-version").read_text().strip() == "3.11"  # the same Python
     copies = instructions("COPY")
     assert copies[0] == "requirements.txt ."  # dependencies before code: their layer stays cached
-    assert instructions("RUN")[1] == "pip install --no-cache-dir -r requirements.txt"
+    assert instructions("RUN")[1] == "pip install --require-hashes --no-cache-dir -r requirements.txt"
     assert instructions("ARG") == ["BASE_IMAGE=python:3.11-slim-bookworm"]  # the only build argument
     assert instructions("USER") == ["1000"]
     assert json.loads(instructions("CMD")[0]) == ["gunicorn", "--config", "gunicorn.conf.py"]  # exec form
@@ -103,8 +107,17 @@ def test_the_image_builds_and_runs_as_a_platform_runs_it(engine, model_path, tmp
     cold = not saved_is_current()
     try:
         record = image.try_the_image(context, tag, base.build_args, TOKEN, TRANSACTION, cold=cold)
+        strict = read_only_and_slow_clients(tag)
     finally:
         image.docker("rmi", "--force", tag, check=False)
+    # docker run --read-only --tmpfs /tmp, no volume: nothing to write but /tmp, and still it serves.
+    assert strict["stored"] == 201, strict["log"]
+    assert "Traceback" not in strict["log"], strict["log"]
+    assert "stored predictions go to /tmp/fraud-app/predictions.sqlite3" in strict["log"]
+    # 30 stalled and 20 trickling clients through Docker's port forwarding: /health answers at once,
+    # the stalled ones are hung up on after GUNICORN_READ_TIMEOUT (3 s here).
+    assert max(strict["health_seconds"]) < 1, strict
+    assert strict["stalled_closed"] == 30, strict
     assert record["health"]["status"] == "ok"
     assert record["prediction"]["is_fraud"] is False
     assert record["create_without_token"] == 401
@@ -136,6 +149,35 @@ def test_the_image_builds_and_runs_as_a_platform_runs_it(engine, model_path, tmp
     with capsys.disabled():
         print(f"\n[docker] base {base.name} ({base.reason}); image {record['size'] / 1e6:.0f} MB; build "
               f"{record['build_seconds']:.1f} s, rebuild {record['rebuild_seconds']:.1f} s; transcript in {RECORD}")
+
+
+def read_only_and_slow_clients(tag: str) -> dict:
+    """Run the image with a read-only file system and only /tmp writable (no volume); store a prediction; then
+    open 30 stalled and 20 trickling connections and time /health meanwhile. Its log, and what happened."""
+    name, port = f"fraud-app-ro-{uuid.uuid4().hex[:12]}", course.free_port()
+    url = f"http://127.0.0.1:{port}"
+    result: dict = {}
+    try:
+        image.docker("run", "--detach", "--name", name, "--read-only", "--tmpfs", "/tmp", "--env", "FRAUD_API_TOKEN",
+                     "--env", "GUNICORN_READ_TIMEOUT=3", "--publish", f"127.0.0.1:{port}:{image.CONTAINER_PORT}", tag,
+                     env={"FRAUD_API_TOKEN": TOKEN})
+        try:
+            image.wait(lambda: requests.get(url + "/health", timeout=5).status_code == 200, 90, "/health")
+            result["stored"] = requests.post(url + "/api/v1/predictions", json=TRANSACTION, timeout=10,
+                                             headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+            with SlowClients(port, stalled=30, trickling=20) as attack:
+                time.sleep(1)
+                result["health_seconds"] = health_seconds(url, times=6)
+                deadline = time.monotonic() + 10
+                while attack.closed_by_server() < 30 and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                result["stalled_closed"] = attack.closed_by_server()
+        finally:
+            logs = image.docker("logs", name, check=False)
+            result["log"] = logs.stdout + logs.stderr
+    finally:
+        image.docker("rm", "--force", name, check=False)
+    return result
 
 
 def test_the_saved_transcript_matches_the_current_dockerfile_and_bundle():

@@ -12,7 +12,7 @@ one home in the course, and this is where it comes from:
 | artefact.py | 03_pickle_model/artefact.py | checks the model's hash before unpickling it (a top-level module) |
 | gunicorn.conf.py | 04_flask_app/gunicorn.conf.py | gunicorn's settings: workers, logs, the port from $PORT |
 | models/fraud_model.pkl, .json | --model (`make model`) | the model and its metadata |
-| requirements.txt | requirements-app.txt | the runtime packages only, pinned (PostgreSQL's driver too) |
+| requirements.txt | requirements-app.txt | what the served app imports, pinned with hashes (PostgreSQL's driver too) |
 | Procfile, .python-version, app.json | 07_heroku/ | how Heroku (Render, Railway...) start, build, describe it |
 | Dockerfile, .dockerignore | 06_docker/ | the container image, for Fly.io, Cloud Run, Hugging Face Spaces... |
 | README.md | 07_heroku/DEPLOY.md | the deploy steps |
@@ -22,9 +22,10 @@ The deployed Python is the Python the model was trained with (major.minor, from 
 bundle's .python-version says it, and the default of the Dockerfile's BASE_IMAGE names its image.
 
 Before writing anything it checks that the model's pickle still has the SHA-256 in its metadata, and
-that the model was trained with the scikit-learn, numpy and pandas that requirements.txt pins (a pickled
-model is only guaranteed to behave the same with those). Writing happens in a temporary folder beside
-the bundle, renamed into place at the end: a failed build leaves the previous bundle as it was.
+that the model was trained with the scikit-learn and numpy that requirements.txt pins (a pickled
+model is only guaranteed to behave the same with those; pandas, used for training, is not deployed).
+Writing happens in a temporary folder beside the bundle, renamed into place at the end: a failed build
+leaves the previous bundle as it was.
 
 Rebuilding replaces only what the bundle owns (the entries in the table above) and keeps everything
 else: the deploy repository a learner made with `git init` there (.git/), the local database
@@ -66,9 +67,11 @@ SOURCES = [
 ]
 REQUIREMENTS = "requirements-app.txt"
 REQUIREMENTS_HEADER = """\
-# The fraud app's runtime packages, pinned: what a platform installs (`pip install -r requirements.txt`).
-# Copied by `make bundle` from the course's requirements-app.txt (compiled with pip-tools). No Jupyter,
-# no test tools. scikit-learn, numpy and pandas are the versions the model was trained with; psycopg
+# The fraud app's runtime packages: what the served app imports, no more (no pandas, no Jupyter, no test
+# tools). Copied by `make bundle` from the course's requirements-app.txt (uv pip compile --generate-hashes):
+# every package pinned with the SHA-256 of each of its files. Install it the way the bundle's Dockerfile
+# does: `pip install --require-hashes --no-cache-dir -r requirements.txt`, so pip refuses any file whose
+# hash is not listed here. scikit-learn and numpy are the versions the model was trained with; psycopg
 # (a binary wheel, nothing to compile) is the PostgreSQL driver, used when DATABASE_URL names a database.
 """
 GITIGNORE = """\
@@ -80,7 +83,7 @@ __pycache__/
 .env
 """
 #: The libraries whose versions must match between training (the metadata) and requirements.txt.
-PINNED_LIBRARIES = ("scikit-learn", "numpy", "pandas")
+PINNED_LIBRARIES = ("scikit-learn", "numpy")  # pandas trains the model; the served app never imports it
 MANIFEST = ".bundle-files"  # what the last build wrote, so that a rebuild removes what it no longer writes
 #: The Dockerfile's base image, whose Python version the bundle sets (group 1: the version to replace).
 BASE_IMAGE = re.compile(r"^ARG BASE_IMAGE=python:(\d+\.\d+)-slim-bookworm$", re.M)

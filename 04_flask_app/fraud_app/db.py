@@ -50,8 +50,11 @@ first's migration lock as long as it takes.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
+import sqlite3
+import tempfile
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +66,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from fraud_app import migrate
+from fraud_app.config import DEFAULTS
 
 BUSY_TIMEOUT_SECONDS = 10  # SQLite: how long a writer waits for another
 CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long to wait for the server at start-up (unless the URL says)
@@ -306,8 +310,31 @@ if hasattr(os, "register_at_fork"):  # Windows has no fork()
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def keep_sqlite_writable(config) -> str | None:
+    """On a read-only file system (``docker run --read-only``), move the *default* SQLite file to /tmp.
+
+    Without DATABASE_URL and with FRAUD_DATABASE left at its default, a folder instance/ that cannot be
+    written would stop the app. The file then goes to the system's temporary folder instead (in a container,
+    the ``--tmpfs /tmp``), as short-lived as a container's own files: the returned warning says so. A path
+    that was asked for is never moved: if it cannot be written, the app stops and says why.
+    """
+    if (config.get("DATABASE_URL") or "").strip() or config["DATABASE"] != DEFAULTS["DATABASE"]:
+        return None
+    folder = Path(config["DATABASE"]).parent
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
+    if os.access(existing, os.W_OK):
+        return None
+    config["DATABASE"] = str(Path(tempfile.gettempdir()) / "fraud-app" / Path(config["DATABASE"]).name)
+    return (f"{folder}/ cannot be written (a read-only file system): stored predictions go to "
+            f"{config['DATABASE']} and are lost when the server stops; mount a volume at {folder}/ or set "
+            "DATABASE_URL to keep them")
+
+
 def init_app(app: Flask) -> None:
     """Connect to the database and migrate it to this code's schema; raise DatabaseError if that fails."""
+    moved = keep_sqlite_writable(app.config)
+    if moved:
+        logging.getLogger("fraud_app").warning(moved)
     url = database_url(app.config)
     name = describe(url, app.config)
     try:
@@ -331,7 +358,7 @@ def init_app(app: Flask) -> None:
             migrate.upgrade(connection)
     except migrate.MigrationError as error:
         raise DatabaseError(f"{name}: {error}") from None
-    except sa.exc.SQLAlchemyError as error:
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as error:  # raw_connection() leaves the driver's error as is
         raise DatabaseError(f"{name}: {reason(error)}") from None
     finally:
         migrating.dispose()  # this process (gunicorn's master) serves no request: it keeps no connection open

@@ -10,6 +10,7 @@ import logging
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,12 +19,14 @@ import requests
 
 import course
 from artefact import ArtefactError, artefact_digest
+from course.slowclients import SlowClients, health_seconds
 from fraud_app import create_app
 from fraud_app.model import FraudModel
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "04_flask_app" / "gunicorn.conf.py")]
 LIMIT = 4096  # FRAUD_MAX_BODY_BYTES of the server below
+READ_TIMEOUT = 4  # GUNICORN_READ_TIMEOUT of the server below: a client must have sent its request by then
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,8 @@ def small_server(model_path, auth, tmp_path_factory):
     """gunicorn as `make app` starts it, with a small body limit, its log kept for the logging tests."""
     database = tmp_path_factory.mktemp("production") / "predictions.sqlite3"
     env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_API_TOKEN": auth.token, "FRAUD_DATABASE": str(database),
-           "FRAUD_MAX_BODY_BYTES": str(LIMIT), "HOST": "127.0.0.1", "DATABASE_URL": ""}
+           "FRAUD_MAX_BODY_BYTES": str(LIMIT), "HOST": "127.0.0.1", "DATABASE_URL": "",
+           "GUNICORN_READ_TIMEOUT": str(READ_TIMEOUT)}
     with course.serve_command(GUNICORN, name="gunicorn-production", env=env, ready_path="/health",
                               announce=False) as server:
         yield server
@@ -106,21 +110,121 @@ def test_integer_query_parameters_are_ascii_digits_only(client, auth, value):
 # --- 3. Stalled clients -------------------------------------------------------------------------------------
 
 def test_stalled_clients_do_not_stop_health(small_server):
-    """Clients that send headers and part of a body, then nothing: /health still answers at once."""
-    stalled = []
-    try:
-        for _ in range(4):  # more than the 2 workers: enough to block gunicorn's sync workers
-            sock = socket.create_connection(("127.0.0.1", small_server.port), timeout=5)
-            sock.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 500\r\n\r\n{\"amount\": ")
-            stalled.append(sock)
-        time.sleep(0.5)  # the workers have picked the stalled connections up
-        started = time.monotonic()
-        assert requests.get(small_server.url + "/health", timeout=3).json()["status"] == "ok"
-        assert time.monotonic() - started < 2
-    finally:
-        for sock in stalled:
-            sock.close()
+    """30 clients that send part of their headers and go silent, 20 that trickle a header line every 2 s: far
+    more than the 2 x 8 threads. /health still answers at once, and the server hangs up on them after its
+    read deadline (GUNICORN_READ_TIMEOUT, 4 s here), answering 408."""
+    with SlowClients(small_server.port, stalled=30, trickling=20) as attack:
+        time.sleep(1)  # every connection accepted and its first bytes sent
+        seconds = health_seconds(small_server.url, times=6)  # over 3 s: the trickling ones sent more lines
+        assert max(seconds) < 1, seconds
+        deadline = time.monotonic() + READ_TIMEOUT + 5  # each worker checks its deadlines once a second
+        while (attack.closed_by_server(), attack.closed_by_server(attack.trickling)) != (30, 20):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert attack.closed_by_server() == 30
+        assert attack.closed_by_server(attack.trickling) == 20
+        assert b"408 Request Timeout" in attack.answers[0]
+    assert max(health_seconds(small_server.url, times=2)) < 1
+
+
+def raw_request(port: int, data: bytes) -> tuple[str, dict, bytes]:
+    """Send ``data`` as it is on a new connection; the answer's status line, headers and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {name.lower(): value for name, _, value in (line.partition(": ") for line in lines)}, body
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "code"), [
+    (b"GET /api/v1/predictions?" + b"offset=1&" * 500 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n", 400, "bad_request"),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431,
+     "request_header_fields_too_large"),
+    (b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Many: y\r\n" * 7000 + b"\r\n", 431,
+     "request_header_fields_too_large"),
+], ids=["request-line-over-4094", "malformed-header", "header-over-8190", "head-over-64KiB"])
+def test_what_gunicorn_refuses_is_the_apis_json_error_with_the_security_headers(small_server, request_bytes,
+                                                                                status, code):
+    line, headers, body = raw_request(small_server.port, request_bytes)
+    assert line.split(" ", 2)[1] == str(status), line
+    assert headers["content-type"] == "application/json"
+    assert set(json.loads(body)["error"]) == {"code", "message", "details"}
+    assert json.loads(body)["error"]["code"] == code
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"
+    assert int(headers["content-length"]) == len(body) < 1024
+    assert b"<html" not in body
+
+
+def test_a_body_over_the_limit_is_refused_without_being_waited_for(small_server):
+    """The body over the limit is announced, never sent: the app answers 413 at once, the server hangs up."""
+    line, _, body = raw_request(small_server.port, b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\n"
+                                b"Content-Type: application/json\r\nContent-Length: 999999\r\n\r\n{")
+    assert line.startswith("HTTP/1.1 413"), line
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+def test_a_request_sent_in_small_pieces_is_served(small_server, transaction):
+    """Slow is not wrong: a request whose head and body come in pieces within the deadline is answered."""
+    body = json.dumps(transaction).encode()
+    with socket.create_connection(("127.0.0.1", small_server.port), timeout=10) as sock:
+        request = (b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        for start in range(0, len(request), 40):
+            sock.sendall(request[start:start + 40])
+            time.sleep(0.02)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert "is_fraud" in json.loads(answer.partition(b"\r\n\r\n")[2])
+
+
+def test_kept_alive_and_pipelined_requests_are_each_read_whole_and_answered(small_server, transaction):
+    """After an answer, the next request on the same connection goes back to the event loop, and so do the
+    bytes of a second request sent behind the first (pipelining)."""
+    with requests.Session() as session:  # one kept-alive connection
+        for _ in range(5):
+            assert session.post(small_server.url + "/api/v1/predict", json=transaction, timeout=10).status_code == 200
+    with socket.create_connection(("127.0.0.1", small_server.port), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n"
+                     b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200 OK") == 2, answer
+
+
+def test_workers_are_replaced_after_max_requests(model_path, tmp_path):
+    """GUNICORN_MAX_REQUESTS=10 (jitter 1): 40 requests to one worker are served by at least three in turn."""
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "d.sqlite3"), "HOST": "127.0.0.1",
+           "WEB_CONCURRENCY": "1", "GUNICORN_MAX_REQUESTS": "10", "DATABASE_URL": ""}
+    with course.serve_command(GUNICORN, name="gunicorn-recycled", env=env, ready_path="/health",
+                              announce=False) as server:
+        statuses = {requests.get(server.url + "/health", headers={"Connection": "close"}, timeout=10).status_code
+                    for _ in range(40)}
+        log = server.log()
+    assert statuses == {200}
+    assert log.count("Autorestarting worker after current request") >= 3, log
+    assert log.count("Booting worker with pid") >= 4, log
+
+
+def test_the_deployed_defaults_recycle_workers_with_jitter_and_write_only_to_tmp():
+    result = subprocess.run([*GUNICORN, "--print-config"], capture_output=True, text=True, timeout=60, check=True,
+                            env={"PATH": str(Path(sys.executable).parent)})
+    settings = dict(line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
+    settings = {name.strip(): value.strip() for name, value in settings.items()}
+    assert settings["max_requests"] == "1000"
+    assert settings["max_requests_jitter"] == "100"
+    assert settings["worker_class"] == "fraud_app.serving.BufferedThreadWorker"
+    assert settings["worker_tmp_dir"] == "/tmp"
+    assert settings["limit_request_line"] == "4094"
 
 
 # --- 7. Logging ---------------------------------------------------------------------------------------------
@@ -170,6 +274,22 @@ def test_a_sql_error_logs_no_parameters(app, client, auth, transaction, caplog):
 
 # --- 9. Settings --------------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize(("variable", "value"), [
+    ("WEB_CONCURRENCY", "0"), ("WEB_CONCURRENCY", "٣"), ("GUNICORN_TIMEOUT", "30s"),
+    ("GUNICORN_THREADS", "x"), ("GUNICORN_THREADS", "1_0"), ("GUNICORN_READ_TIMEOUT", "soon"),
+    ("GUNICORN_MAX_REQUESTS", "lots"), ("PORT", "80a")])
+def test_gunicorn_stops_on_a_bad_server_setting_with_one_line(tmp_path, variable, value):
+    """Checked by gunicorn.conf.py before anything starts. (WEB_CONCURRENCY=abc is refused by gunicorn's own
+    import, which reads it as a number before any configuration file: see the test below.)"""
+    env = {"PATH": str(Path(sys.executable).parent), variable: value}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 1
+    assert output.startswith(f"gunicorn cannot start: {variable}={value!r} is not valid: it accepts a "), output
+    assert len(output.splitlines()) == 1, output
+    assert "Traceback" not in output
+
+
 @pytest.mark.parametrize(("variable", "value"), [("FRAUD_MAX_BATCH", "lots"), ("FRAUD_MAX_BATCH", "-5"),
                                                  ("FRAUD_LOG_LEVEL", "verbose")])
 def test_gunicorn_stops_on_a_bad_setting_with_one_line(model_path, tmp_path, variable, value):
@@ -179,6 +299,33 @@ def test_gunicorn_stops_on_a_bad_setting_with_one_line(model_path, tmp_path, var
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"fraud_app cannot start: {variable}={value!r} is not valid: it accepts " in output
+    assert "Traceback" not in output
+
+
+def test_a_read_only_file_system_moves_only_the_default_sqlite_file_to_tmp(monkeypatch):
+    """docker run --read-only --tmpfs /tmp (tests/test_docker.py runs it): instance/ cannot be written."""
+    from fraud_app import db
+    from fraud_app.config import DEFAULTS
+
+    monkeypatch.setattr(db.os, "access", lambda path, mode: False)  # as on a read-only file system
+    config = {"DATABASE_URL": None, "DATABASE": DEFAULTS["DATABASE"]}
+    warning = db.keep_sqlite_writable(config)
+    assert config["DATABASE"] == str(Path(tempfile.gettempdir()) / "fraud-app" / "predictions.sqlite3")
+    assert warning.startswith("instance/ cannot be written (a read-only file system): stored predictions go to ")
+    for asked in ({"DATABASE_URL": None, "DATABASE": "/srv/data/p.sqlite3"},
+                  {"DATABASE_URL": "postgresql://u:p@h/d", "DATABASE": DEFAULTS["DATABASE"]}):
+        assert db.keep_sqlite_writable(dict(asked)) is None  # what was asked for is never moved
+
+
+def test_a_sqlite_file_that_cannot_be_opened_stops_the_app_with_one_line(model_path, tmp_path):
+    """A folder in place of the file: SQLite cannot open it; gunicorn stops with one line, no traceback."""
+    (tmp_path / "a-folder.sqlite3").mkdir()
+    env = {"FRAUD_MODEL_PATH": str(model_path), "FRAUD_DATABASE": str(tmp_path / "a-folder.sqlite3"), "PORT": "0",
+           "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(GUNICORN, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "fraud_app cannot start: " in output and "unable to open database file" in output, output  # noqa: PT018
     assert "Traceback" not in output
 
 
