@@ -215,9 +215,11 @@ def test_workers_are_replaced_after_max_requests(model_path, tmp_path):
     assert log.count("Booting worker with pid") >= 4, log
 
 
-def test_the_deployed_defaults_recycle_workers_with_jitter_and_write_only_to_tmp():
-    result = subprocess.run([*GUNICORN, "--print-config"], capture_output=True, text=True, timeout=60, check=True,
-                            env={"PATH": str(Path(sys.executable).parent)})
+def test_the_deployed_defaults_recycle_workers_with_jitter_and_write_only_to_tmp(model_path):
+    # --print-config loads the app too (preload_app), so it needs a model: the suite's, not one in models/.
+    result = subprocess.run([*GUNICORN, "--print-config"], capture_output=True, text=True, timeout=60, check=False,
+                            env={"PATH": str(Path(sys.executable).parent), "FRAUD_MODEL_PATH": str(model_path)})
+    assert result.returncode == 0, result.stderr
     settings = dict(line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
     settings = {name.strip(): value.strip() for name, value in settings.items()}
     assert settings["max_requests"] == "1000"
