@@ -53,6 +53,9 @@ SHARED = {
                 "04_flask_app/04_flask_app.ipynb", "05_testing/05_testing.ipynb"),
 }
 GROUP_OF = {path: group for group, paths in SHARED.items() for path in paths}
+#: Files whose tests share nothing, not even a module's fixture, and are many and slow: each test is sent alone,
+#: so that they spread over every worker instead of holding one.
+SPREAD = ("tests/test_exercise_checks.py",)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown, and never called, when xdist is not loaded
@@ -68,7 +71,7 @@ def pytest_xdist_make_scheduler(config, log):
     class FilesAndSharedGroups(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return GROUP_OF.get(path, path)
+            return nodeid if path in SPREAD else GROUP_OF.get(path, path)
 
     return FilesAndSharedGroups(config, log)
 
