@@ -11,8 +11,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 JUPYTER_PORT ?= 8888
-# `make test` runs the suites on this many pytest-xdist workers: one per core (`make test TEST_WORKERS=0`: none).
-TEST_WORKERS ?= auto
+# `make test` runs the suites on this many pytest-xdist workers: one more than the machine has cores, because many
+# tests spend much of their time waiting for a server they started (`make test TEST_WORKERS=0`: none).
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 MODEL := models/fraud_model.pkl
 BUNDLE := build/fraud-app
 NOTEBOOKS := index.ipynb $(sort $(wildcard [0-9][0-9]_*/[0-9][0-9]_*.ipynb))

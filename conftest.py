@@ -53,9 +53,9 @@ SHARED = {
                 "04_flask_app/04_flask_app.ipynb", "05_testing/05_testing.ipynb"),
 }
 GROUP_OF = {path: group for group, paths in SHARED.items() for path in paths}
-#: Files whose tests share nothing, not even a module's fixture, and are many and slow: each test is sent alone,
-#: so that they spread over every worker instead of holding one.
-SPREAD = ("tests/test_exercise_checks.py",)
+#: Files of many slow tests that share nothing but what a module fixture makes (built again on each worker that
+#: runs one of them): each test is sent alone, so that they spread over the workers instead of holding one.
+SPREAD = ("tests/test_exercise_checks.py", "05_testing/tests/test_production.py")
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown, and never called, when xdist is not loaded
