@@ -250,3 +250,15 @@ def test_the_readmes_windows_commands_are_powershell():
     readme = (ROOT / "README.md").read_text()
     assert not re.search(r"`set \w+=", readme), "cmd.exe syntax in a PowerShell instruction"
     assert '$env:FRAUD_MODEL_PATH = "models\\fraud_model.pkl"' in readme
+
+
+def test_the_readmes_size_of_the_environment_is_what_it_weighs():
+    """The README says `.venv` weighs about 1 GB: true of the environment running this test, if it is `.venv`."""
+    import sysconfig
+
+    venv = ROOT / ".venv"
+    if Path(sys.prefix).resolve() != venv.resolve():
+        pytest.skip("this test runs in another environment than the repository's .venv")
+    assert "`.venv` weighs about 1 GB" in (ROOT / "README.md").read_text()
+    size = sum(path.stat().st_size for path in Path(sysconfig.get_paths()["purelib"]).rglob("*") if path.is_file())
+    assert 0.75e9 < size < 1.35e9, f"site-packages holds {size / 1e9:.2f} GB: update the README"
