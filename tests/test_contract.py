@@ -242,7 +242,8 @@ def test_the_parallel_groups_name_files_that_exist():
     for path in conftest.SPREAD:
         assert (ROOT / path).is_file(), path
         text = (ROOT / path).read_text()
-        assert 'scope="session"' not in text and 'scope="package"' not in text, f"{path}: a shared fixture"
+        for shared in ('scope="session"', 'scope="package"'):
+            assert shared not in text, f"{path}: a {shared} fixture"
 
 
 def test_the_readmes_windows_commands_are_powershell():
