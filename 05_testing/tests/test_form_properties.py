@@ -5,23 +5,15 @@ text (digits of every script, hundreds of them, signs, underscores, nothing), fi
 bodies that are not a form at all. derandomize=True: every run tries the same inputs.
 """
 
-import os
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from test_properties import examples  # the JSON API's settings: as many inputs, the same each run
 
 from fraud_app import create_app
 from train import FEATURE_NAMES as FIELDS
-
-examples = settings(
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")),
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
 
 #: What a person (or a script) might type into a field: any text, and numbers written in every odd way.
 typed = (
