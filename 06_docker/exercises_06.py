@@ -67,9 +67,26 @@ def check_3(dockerfile):
     def hint(answer):
         if not still_the_app(answer):
             return "keep what the Dockerfile does (base image, install from requirements.txt, copy, gunicorn)"
+        if not runnable_command(answer):
+            return ('in the exec form each word is a string of its own, ["gunicorn", "--config", "gunicorn.conf.py"]: '
+                    'one string with spaces names a program called "gunicorn --config ...", which does not exist')
         return "hadolint still says: " + image.lint(answer).splitlines()[0]
 
-    course.check("Exercise 3", dockerfile, lambda a: still_the_app(a) and image.lint(a) == "", hint)
+    course.check("Exercise 3", dockerfile,
+                 lambda a: still_the_app(a) and runnable_command(a) and image.lint(a) == "", hint)
+
+
+def runnable_command(dockerfile: str) -> bool:
+    """Is the last CMD one a container can start: in the exec form, a program name without spaces, then its words?"""
+    commands = [arguments for keyword, arguments in instructions(dockerfile) if keyword == "CMD"]
+    if not commands:
+        return False
+    try:
+        words = json.loads(commands[-1])
+    except ValueError:
+        return True  # the shell form: hadolint's own rule (DL3025) asks for the exec form
+    return (isinstance(words, list) and bool(words) and all(isinstance(word, str) for word in words)
+            and " " not in words[0].strip())
 
 
 SAMPLES = {
@@ -81,7 +98,9 @@ SAMPLES = {
                         FIXED.replace("COPY requirements.txt .", "COPY requirements.txt /app/")
                              .replace("-r requirements.txt", "-r /app/requirements.txt")],
               "wrong": [BROKEN, FIXED.replace("WORKDIR /app\n", ""), FIXED.replace(" --no-cache-dir", ""),
-                        "FROM python:3.11-slim-bookworm\n", None]},
+                        "FROM python:3.11-slim-bookworm\n", None,
+                        FIXED.replace('CMD ["gunicorn", "--config", "gunicorn.conf.py"]',
+                                      'CMD ["gunicorn --config gunicorn.conf.py"]')]},
 }
 
 
